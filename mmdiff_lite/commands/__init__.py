@@ -1,0 +1,1 @@
+"""Sub-commands of the ``mmdiff-lite`` CLI (see ``mmdiff_lite/cli.py``)."""

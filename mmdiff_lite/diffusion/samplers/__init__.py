@@ -1,0 +1,1 @@
+"""Reverse-process samplers over dicts of modalities (any ``model_fn``; no network inside)."""

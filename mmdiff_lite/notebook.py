@@ -1,0 +1,153 @@
+"""What every notebook of the kit does the same way: budgets, the environment record, figures, widgets.
+
+A notebook starts with::
+
+    BUDGET = os.environ.get("MMDIFF_BUDGET", "cpu")   # the papermill `parameters` cell
+    run = mmdiff_lite.notebook.start(BUDGET, seed=0)   # prints versions, device, budget
+
+and ends with ``run.finish()`` (prints the wall time).  ``run.pick(smoke=..., cpu=..., gpu=...,
+paper=...)`` chooses a size by budget; ``run.savefig(fig, "name")`` writes ``figures/name.png``;
+``interact(fn, ...)`` shows a widget in a live front end and calls ``fn`` once with the defaults
+when none is attached (papermill, nbval, CI).
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from .utils import default_device, seed_everything
+
+__all__ = ["BUDGETS", "pick", "start", "Run", "figures_dir", "interact", "has_frontend"]
+
+#: Budget tiers: ``smoke`` (CI, about a minute a notebook), ``cpu`` (the default, a laptop),
+#: ``gpu`` (a small GPU), ``paper`` (the authors' scale).
+BUDGETS = ("smoke", "cpu", "gpu", "paper")
+
+
+def check_budget(budget: str) -> str:
+    if budget not in BUDGETS:
+        raise ValueError(f"unknown BUDGET {budget!r}: use one of {', '.join(BUDGETS)}")
+    return budget
+
+
+def pick(budget: str, *, smoke: Any, cpu: Any, gpu: Any = None, paper: Any = None) -> Any:
+    """Value for ``budget``; ``gpu`` falls back to ``cpu`` and ``paper`` to ``gpu`` when not given."""
+    check_budget(budget)
+    gpu = cpu if gpu is None else gpu
+    paper = gpu if paper is None else paper
+    return {"smoke": smoke, "cpu": cpu, "gpu": gpu, "paper": paper}[budget]
+
+
+def _repo_root(start: Path) -> Path | None:
+    for d in (start, *start.parents):
+        if (d / "pyproject.toml").is_file() and (d / "mmdiff_lite").is_dir():
+            return d
+    return None
+
+
+def figures_dir() -> Path:
+    """Where notebooks write figures: ``$MMDIFF_FIGURES`` if set (``make test`` points it into
+    ``build/``), else the kit's ``figures/`` folder, else ``./figures`` (e.g. on Colab)."""
+    env = os.environ.get("MMDIFF_FIGURES")
+    if env:
+        d = Path(env)
+    else:
+        root = _repo_root(Path.cwd().resolve())
+        d = root / "figures" if root else Path("figures")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def has_frontend() -> bool:
+    """True when a live notebook front end can show widgets (JupyterLab, Notebook, Colab, VS Code).
+
+    Kernels run by papermill or nbval have none; there ``interact`` degrades to a single call.
+    """
+    if os.environ.get("MMDIFF_WIDGETS") in ("0", "1"):
+        return os.environ["MMDIFF_WIDGETS"] == "1"
+    if "google.colab" in sys.modules:
+        return True
+    return any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID"))
+
+
+def interact(fn: Callable[..., Any], **controls: Any):
+    """``ipywidgets.interact`` that also runs headless.
+
+    ``controls`` map argument names to ipywidgets controls (whose ``value`` is the default) or to
+    plain values (fixed).  With a front end the widget is shown; without one ``fn`` is called once
+    with the defaults, so CI executes the same code path a student sees first.
+    """
+    defaults = {k: getattr(c, "value", c) for k, c in controls.items()}
+    if not has_frontend():
+        print("(no widget front end: one call with the defaults " + ", ".join(f"{k}={v!r}" for k, v in defaults.items()) + ")")
+        return fn(**defaults)
+    import ipywidgets as widgets
+
+    fixed = {k: widgets.fixed(c) for k, c in controls.items() if not isinstance(c, widgets.Widget)}
+    live = {k: c for k, c in controls.items() if isinstance(c, widgets.Widget)}
+    return widgets.interact(fn, **live, **fixed)
+
+
+@dataclass
+class Run:
+    """One executed notebook: its budget, device, seed and clock."""
+
+    budget: str
+    seed: int
+    device: torch.device
+    started: float = field(default_factory=time.perf_counter)
+
+    def pick(self, **by_budget: Any) -> Any:
+        return pick(self.budget, **by_budget)
+
+    def savefig(self, fig, name: str, dpi: int = 80) -> Path:
+        """Write ``fig`` to ``<figures>/<name>.png`` and return the path (printed relative)."""
+        path = figures_dir() / f"{name}.png"
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        print(f"figure written: figures/{path.name}")
+        return path
+
+    def finish(self) -> float:
+        wall = time.perf_counter() - self.started
+        print(f"notebook finished: budget={self.budget}, wall time {wall:.1f} s")
+        return wall
+
+
+def environment_record(budget: str, device: torch.device) -> dict[str, str]:
+    """Versions, device and budget, for the top of every executed notebook."""
+    import numpy as np
+
+    rec = {
+        "date (UTC)": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "device": str(device) + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""),
+        "cpu threads": str(torch.get_num_threads()),
+        "budget": budget,
+    }
+    try:
+        from importlib.metadata import version
+
+        rec["mmdiff-lite"] = version("mmdiff-lite")
+    except Exception:  # not installed as a distribution (e.g. run from a source tree)
+        rec["mmdiff-lite"] = "source tree"
+    return rec
+
+
+def start(budget: str, seed: int = 0) -> Run:
+    """Begin a notebook run: check the budget, seed everything, print the environment record."""
+    check_budget(budget)
+    seed_everything(seed)
+    device = default_device()
+    for k, v in environment_record(budget, device).items():
+        print(f"{k:>12}: {v}")
+    return Run(budget=budget, seed=seed, device=device)

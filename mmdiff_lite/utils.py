@@ -1,0 +1,65 @@
+"""Small helpers every layer may use: devices, seeds, atomic files.
+
+Nothing here knows about diffusion, models or data.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+__all__ = ["default_device", "make_generator", "seed_everything", "atomic_path", "resolve_generator"]
+
+
+def default_device() -> torch.device:
+    """The best device here: CUDA when present, else the CPU (never hard-code ``.cuda()``)."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` seeded with ``seed``."""
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed))
+    return gen
+
+
+def resolve_generator(generator: torch.Generator | int | None, device: str | torch.device = "cpu"):
+    """Accept a generator, a seed or ``None`` (global RNG) and return a generator or ``None``."""
+    if generator is None or isinstance(generator, torch.Generator):
+        return generator
+    return make_generator(int(generator), device)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path`` atomically.
+
+    A crash while writing leaves the old file (or nothing) in place, never a half-written one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp_path, path)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
