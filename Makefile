@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.mmdiff-installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 # Per-run settings the notebooks read (see mmdiff_lite/notebook.py).
-SMOKE_ENV := MMDIFF_BUDGET=smoke MMDIFF_FIGURES=$(CURDIR)/build/figures MPLBACKEND=Agg
+SMOKE_ENV := MMDIFF_BUDGET=smoke MMDIFF_FIGURES=$(CURDIR)/build/figures
 
 .PHONY: setup demo test unit smoke nbval lab notebooks bench clean
 
@@ -47,7 +47,7 @@ nbval: setup
 notebooks: setup
 	@set -e; for nb in $(NOTEBOOKS); do \
 	  echo "papermill (cpu): $$nb"; \
-	  MMDIFF_BUDGET=cpu MPLBACKEND=Agg $(BIN)/papermill -k python3 --cwd notebooks "$$nb" "$$nb"; \
+	  MMDIFF_BUDGET=cpu $(BIN)/papermill -k python3 --cwd notebooks "$$nb" "$$nb"; \
 	done
 
 lab: setup
