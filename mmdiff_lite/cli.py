@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["demo"]
+COMMANDS = ["demo", "train", "sample"]
 
 
 def build_parser() -> argparse.ArgumentParser:

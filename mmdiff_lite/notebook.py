@@ -147,6 +147,9 @@ def start(budget: str, seed: int = 0) -> Run:
     """Begin a notebook run: check the budget, seed everything, print the environment record."""
     check_budget(budget)
     seed_everything(seed)
+    import matplotlib
+
+    matplotlib.rcParams["figure.dpi"] = 72  # keeps executed notebooks small (inline PNGs)
     device = default_device()
     for k, v in environment_record(budget, device).items():
         print(f"{k:>12}: {v}")

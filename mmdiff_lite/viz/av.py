@@ -125,6 +125,9 @@ def show_pair(pair_or_video, audio=None, fps=None, sample_rate=None, preset: str
     """
     from IPython.display import HTML, display
 
+    import matplotlib.pyplot as plt
+
     fig = pair_figure(pair_or_video, audio, fps, sample_rate, preset, title)
     display(HTML(pair_html(pair_or_video, audio, fps, sample_rate, preset, title, fig=fig)))
+    plt.close(fig)  # already shown inside the HTML; an inline backend must not show it twice
     return fig

@@ -1,0 +1,211 @@
+"""The training loop: AdamW, EMA, clipping, accumulation, AMP on CUDA, DDP under torchrun, exact resume.
+
+Taught in: notebooks/06_training.ipynb.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from tqdm.auto import tqdm
+
+from ..diffusion import epsilon_loss, get_schedule, q_sample
+from ..model import build_model
+from ..utils import atomic_path
+from .checkpoint import load_training_state, read_header, save_training_state, save_weights
+from .config import TrainConfig
+from .data import make_source
+from .ema import EMA
+from .randomness import derive_seed, draw_t_and_noise, step_generator
+
+__all__ = ["Trainer", "train"]
+
+#: Options that may change when a run is resumed (everything else must match for an exact resume).
+RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n"}
+
+
+def min_snr_weight(snr: torch.Tensor, gamma: float) -> torch.Tensor:
+    """Min-SNR-gamma weighting of the eps-loss (Hang et al. 2023), a choice of lambda(t) in Eq. (3):
+    lambda(t) = min(SNR(t), gamma) / SNR(t)."""
+    return torch.clamp(snr, max=gamma) / snr  # min(SNR, gamma) / SNR
+
+
+class Trainer:
+    """One training run writing to ``out``: ``last.safetensors``, ``ema.safetensors``, ``log.jsonl``."""
+
+    def __init__(self, cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True):
+        self.cfg, self.out, self.progress = cfg, Path(out), progress
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        local = int(os.environ.get("LOCAL_RANK", "0"))
+        self.device = torch.device(f"cuda:{local}" if torch.cuda.is_available() else "cpu")
+        per_rank = cfg.batch_size / (self.world * cfg.accumulation)
+        if per_rank != int(per_rank):
+            raise ValueError(f"batch size {cfg.batch_size} must divide by processes x accumulation ({self.world} x {cfg.accumulation})")
+        self.micro = int(per_rank)
+        self.schedule = get_schedule(cfg.schedule)
+        self.source = make_source(cfg.data_preset or cfg.preset, cfg.data_dir, cfg.seed, cfg.flip_prob)
+        torch.manual_seed(derive_seed(cfg.seed, "init") % 2**63)
+        self.model = build_model(cfg.preset, **cfg.model_overrides).to(self.device)
+        mc = self.model.config
+        if tuple(mc.video_shape) != self.source.video_shape or tuple(mc.audio_shape) != self.source.audio_shape:
+            raise ValueError(f"the data's clips {self.source.video_shape} + {self.source.audio_shape} do not fit model "
+                             f"preset {cfg.preset!r} ({tuple(mc.video_shape)} + {tuple(mc.audio_shape)}); choose matching presets")
+        self.ema = EMA(self.model, cfg.ema_decay)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.net = self.model
+        if self.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.amp_dtype, self.scaler = self._amp()
+        self.step, self.wall = 0, 0.0
+        if resume and (self.out / "last.safetensors").is_file():
+            self._resume()
+
+    # ---- set-up ------------------------------------------------------------------------------
+    def _amp(self):
+        mode = self.cfg.amp
+        if self.device.type != "cuda" or mode == "off":
+            return None, None
+        if mode == "bf16" or (mode == "auto" and torch.cuda.is_bf16_supported()):
+            return torch.bfloat16, None
+        return torch.float16, torch.amp.GradScaler("cuda")
+
+    def _meta(self) -> dict:
+        return {"step": self.step, "wall_seconds": self.wall, "train_config": asdict(self.cfg),
+                "model_config": self.model.config.to_dict(), "ema_updates": self.ema.updates,
+                "schedule": self.cfg.schedule, "world_size": self.world, "data": {"next_sample": self.step * self.cfg.batch_size}}
+
+    def _resume(self) -> None:
+        path = self.out / "last.safetensors"
+        old = read_header(path).get("train_config", {})
+        now = asdict(self.cfg)
+        changed = sorted(k for k in now if k not in RESUMABLE_CHANGES and json.dumps(old.get(k)) != json.dumps(now[k]))
+        if changed:
+            raise ValueError(f"cannot resume {self.out}: options changed since it started ({', '.join(changed)}); "
+                             "use the same options or a new --out")
+        meta = load_training_state(path, model=self.model, ema=self.ema.model, optimizer=self.opt)
+        self.step, self.wall, self.ema.updates = meta["step"], meta["wall_seconds"], meta["ema_updates"]
+
+    def lr_at(self, step: int) -> float:
+        """Linear warm-up to ``lr`` over ``warmup_steps``, then constant."""
+        w = self.cfg.warmup_steps
+        return self.cfg.lr * min(1.0, (step + 1) / w) if w else self.cfg.lr
+
+    # ---- one step ----------------------------------------------------------------------------
+    def _micro_batch(self, step: int, m: int) -> tuple[dict, torch.Tensor, dict]:
+        first = step * self.cfg.batch_size + (m * self.world + self.rank) * self.micro
+        ids = range(first, first + self.micro)
+        x0 = self.source.batch(ids)
+        shapes = {k: v.shape[1:] for k, v in x0.items()}
+        t, noise = draw_t_and_noise(self.cfg.seed, ids, shapes, self.schedule.T)
+        pin = self.device.type == "cuda"
+        move = lambda v: (v.pin_memory() if pin else v).to(self.device, non_blocking=pin)
+        return {k: move(v) for k, v in x0.items()}, t.to(self.device), {k: move(v) for k, v in noise.items()}
+
+    def loss(self, x0: dict, t: torch.Tensor, noise: dict, shift_gen: torch.Generator | None) -> tuple[torch.Tensor, dict]:
+        """The paper's Eq. (3) for a batch: noise with q(x_t | x_0), predict eps, weighted MSE."""
+        xt, _ = q_sample(x0, t.double().cpu(), self.schedule, noise=noise)
+        ctx = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else contextlib.nullcontext()
+        with ctx:
+            pred = self.net(xt, t.float(), shift_generator=shift_gen)
+        lam = None
+        if self.cfg.loss_weighting == "min_snr":
+            lam = min_snr_weight(self.schedule.snr[t.cpu()], self.cfg.min_snr_gamma).float()
+        per = epsilon_loss(pred, noise, reduce=False)
+        total = epsilon_loss(pred, noise, t, weights={"audio": self.cfg.audio_weight}, lambda_t=lam)
+        return total, {k: v.mean().item() for k, v in per.items()}
+
+    def train_step(self) -> dict:
+        cfg, step = self.cfg, self.step
+        for g in self.opt.param_groups:
+            g["lr"] = self.lr_at(step)
+        self.opt.zero_grad(set_to_none=True)
+        parts, total = {"video": 0.0, "audio": 0.0}, 0.0
+        for m in range(cfg.accumulation):
+            x0, t, noise = self._micro_batch(step, m)
+            torch.manual_seed(derive_seed(cfg.seed, "dropout", step, self.rank, m) % 2**63)
+            shift_gen = step_generator(cfg.seed, step, "shift", self.device)  # same on every process
+            sync = self.world == 1 or m == cfg.accumulation - 1
+            with contextlib.nullcontext() if sync else self.net.no_sync():
+                loss, per = self.loss(x0, t, noise, shift_gen)
+                scaled = loss / cfg.accumulation
+                (self.scaler.scale(scaled) if self.scaler else scaled).backward()
+            total += loss.item() / cfg.accumulation
+            for k in parts:
+                parts[k] += per[k] / cfg.accumulation
+        if self.scaler:
+            self.scaler.unscale_(self.opt)
+        gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip or float("inf"))
+        if self.scaler:
+            self.scaler.step(self.opt)
+            self.scaler.update()
+        else:
+            self.opt.step()
+        self.ema.update(self.model)
+        self.step += 1
+        return {"step": self.step, "loss": total, "loss_video": parts["video"], "loss_audio": parts["audio"],
+                "grad_norm": float(gnorm), "lr": self.lr_at(step)}
+
+    # ---- the run -----------------------------------------------------------------------------
+    def save(self) -> None:
+        if self.rank != 0:
+            return
+        meta = self._meta()
+        save_training_state(self.out / "last.safetensors", model=self.model, ema=self.ema.model, optimizer=self.opt, meta=meta)
+        save_weights(self.out / "ema.safetensors", self.ema.model.state_dict(), meta)
+
+    def _log(self, record: dict) -> None:
+        if self.rank == 0:
+            with open(self.out / "log.jsonl", "a") as f:
+                f.write(json.dumps(record) + "\n")
+
+    def _preview(self) -> None:
+        from ..metrics import sync_scores
+        from ..pipeline.generate import generate
+
+        pairs = generate(self.ema.model, self.cfg.preview_n, seed=0, progress=False)
+        scores = sync_scores(pairs["video"], pairs["audio"], preset=self.cfg.data_preset or self.cfg.preset)
+        self._log({"step": self.step, "preview": {k: v for k, v in scores.items() if isinstance(v, float)}})
+
+    def run(self) -> dict:
+        """Train until ``cfg.steps``; checkpoints every ``ckpt_every`` steps and at the end."""
+        cfg = self.cfg
+        if self.rank == 0:
+            self.out.mkdir(parents=True, exist_ok=True)
+            with atomic_path(self.out / "config.json") as tmp:
+                tmp.write_text(json.dumps({"train": asdict(cfg), "model": self.model.config.to_dict()}, indent=2))
+        self.model.train()
+        bar = tqdm(total=cfg.steps, initial=self.step, desc="train", disable=not self.progress or self.rank != 0)
+        last = {}
+        while self.step < cfg.steps:
+            t0 = time.perf_counter()
+            last = self.train_step()
+            dt = time.perf_counter() - t0
+            self.wall += dt
+            last["clips_per_s"] = cfg.batch_size / dt
+            bar.update(1)
+            bar.set_postfix(loss=f"{last['loss']:.4f}", clips_s=f"{last['clips_per_s']:.1f}")
+            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                self._log({**last, "wall_seconds": self.wall})
+            if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                self.save()
+            if cfg.preview_every and self.step % cfg.preview_every == 0 and self.rank == 0:
+                self._preview()
+        bar.close()
+        if self.step == 0 or not last:
+            self.save()
+        return {"step": self.step, "wall_seconds": self.wall, **last}
+
+
+def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True) -> dict:
+    """Build a :class:`Trainer` and run it (see ``mmdiff-lite train --help``)."""
+    return Trainer(cfg, out, resume=resume, progress=progress).run()

@@ -1,0 +1,109 @@
+"""Training: exact resume, process-count independence (DDP on gloo), checkpoints, the loss weighting."""
+import json
+import os
+import socket
+
+import pytest
+import torch
+import torch.multiprocessing as tmp_mp
+
+import mmdiff_lite as mm
+from mmdiff_lite.cli import main
+from mmdiff_lite.train import (Trainer, derive_seed, draw_t_and_noise, load_weights, min_snr_weight, read_header,
+                               save_weights, train_config)
+
+SMALL = dict(batch_size=4, log_every=1, ckpt_every=100, warmup_steps=2)
+
+
+def _weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_is_bit_identical(tmp_path):
+    cfg = train_config("tiny", steps=4, **SMALL)
+    straight = Trainer(cfg, tmp_path / "a", progress=False)
+    straight.run()
+    first = Trainer(train_config("tiny", steps=2, **SMALL), tmp_path / "b", progress=False)
+    first.run()
+    resumed = Trainer(cfg, tmp_path / "b", resume=True, progress=False)
+    assert resumed.step == 2
+    resumed.run()
+    for name, a, b in ((n, _weights(straight.model), _weights(resumed.model)) for n in ("model",)):
+        assert a.keys() == b.keys()
+        assert all(torch.equal(a[k], b[k]) for k in a), f"{name} weights differ after resuming"
+    ea, eb = _weights(straight.ema.model), _weights(resumed.ema.model)
+    assert all(torch.equal(ea[k], eb[k]) for k in ea)
+    log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2, 3, 4]
+
+
+def test_resume_refuses_changed_options(tmp_path):
+    Trainer(train_config("tiny", steps=1, **SMALL), tmp_path, progress=False).run()
+    with pytest.raises(ValueError, match="lr"):
+        Trainer(train_config("tiny", steps=2, **{**SMALL, "lr": 1e-3}), tmp_path, resume=True, progress=False)
+
+
+def _ddp_worker(rank, port, out, steps):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    tr = Trainer(train_config("tiny", steps=steps, **SMALL), out, progress=False)
+    tr.run()
+    torch.distributed.destroy_process_group()
+
+
+def test_two_processes_equal_one_process_with_the_same_global_batch(tmp_path):
+    steps = 2
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    tmp_mp.spawn(_ddp_worker, args=(port, str(tmp_path / "ddp"), steps), nprocs=2, join=True)
+    single = Trainer(train_config("tiny", steps=steps, **SMALL), tmp_path / "one", progress=False)
+    single.run()
+    ddp, _ = load_weights(tmp_path / "ddp" / "last.safetensors")  # EMA weights of the 2-process run
+    one = _weights(single.ema.model)
+    init = _weights(Trainer(train_config("tiny", steps=steps, **SMALL), tmp_path / "init", progress=False).model)
+    gap = max((ddp[k] - one[k]).abs().max().item() for k in one)
+    moved = max((one[k] - init[k]).abs().max().item() for k in one)
+    # equal up to float summation order: a bug (other clips, other t, wrong averaging) moves weights by ~lr
+    assert gap < 1e-2 * moved, (gap, moved)
+    state = load_weights(tmp_path / "one" / "last.safetensors")[0]
+    assert all(torch.equal(state[k], one[k]) for k in one)
+    assert read_header(tmp_path / "ddp" / "last.safetensors")["world_size"] == 2
+
+
+def test_random_draws_depend_only_on_seed_and_sample_index():
+    shapes = {"video": (2, 3, 4, 4), "audio": (1, 32)}
+    t_all, n_all = draw_t_and_noise(5, range(0, 4), shapes, 1000)
+    t_part, n_part = draw_t_and_noise(5, [2, 3], shapes, 1000)
+    assert torch.equal(t_all[2:], t_part) and all(torch.equal(n_all[k][2:], n_part[k]) for k in shapes)
+    assert derive_seed(0, "a", 1) == derive_seed(0, "a", 1) != derive_seed(0, "a", 2)
+
+
+def test_min_snr_weight_closed_form():
+    snr = torch.tensor([0.1, 1.0, 5.0, 50.0, 1e4])
+    w = min_snr_weight(snr, 5.0)
+    torch.testing.assert_close(w, torch.tensor([1.0, 1.0, 1.0, 0.1, 5e-4]))
+
+
+def test_weights_file_round_trip_and_errors(tmp_path):
+    model = mm.build_model("tiny")
+    meta = {"model_config": model.config.to_dict()}
+    save_weights(tmp_path / "w.safetensors", model.state_dict(), meta, dtype=torch.float16)
+    state, header = load_weights(tmp_path / "w.safetensors")
+    assert header["kind"] == "weights" and header["model_config"]["name"] == "tiny"
+    for k, v in model.state_dict().items():
+        if v.is_floating_point():
+            torch.testing.assert_close(state[k], v.half().float())
+    (tmp_path / "bad.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable safetensors"):
+        read_header(tmp_path / "bad.safetensors")
+    with pytest.raises(FileNotFoundError):
+        read_header(tmp_path / "missing.safetensors")
+
+
+def test_train_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["train", "--out", str(tmp_path), "--steps", "1", "--model", "no_such_option=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "no_such_option" in err
+    assert main(["train", "--preset", "huge", "--out", str(tmp_path)]) == 2
+    assert "use one of" in capsys.readouterr().err
