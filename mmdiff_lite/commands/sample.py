@@ -55,21 +55,24 @@ def write_pairs(out: Path, pairs: dict, preset: str, extra: dict) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mmdiff_lite.model import rsmma_modules
     from mmdiff_lite.pipeline import generate, load_model
+    from mmdiff_lite.pipeline.evaluate import with_shift
     from mmdiff_lite.utils import default_device
 
     if args.n < 1 or args.steps < 1:
         raise ValueError("--n and --steps must be at least 1")
     model, meta = load_model(args.checkpoint, device=default_device())
-    if args.shift is not None:
-        shift = args.shift if args.shift in ("random", "none") else int(args.shift)
-        for _, m in rsmma_modules(model):
-            m.shift = shift
+    shift = args.shift or "random"
+    if shift not in ("random", "none"):
+        try:
+            shift = int(shift)
+        except ValueError:
+            raise ValueError(f"--shift takes random, none or an integer, got {args.shift!r}") from None
     options = {"order": args.order} if args.order else {}
     start = time.perf_counter()
-    pairs = generate(model, args.n, method=args.method, steps=args.steps, seed=args.seed,
-                     batch_size=args.batch_size, progress=not args.no_progress, **options)
+    with with_shift(model, shift):
+        pairs = generate(model, args.n, method=args.method, steps=args.steps, seed=args.seed,
+                         batch_size=args.batch_size, progress=not args.no_progress, **options)
     seconds = time.perf_counter() - start
     preset = meta.get("train_config", {}).get("data_preset") or meta["model_config"]["name"]
     extra = {"checkpoint": str(args.checkpoint), "method": args.method, "steps": args.steps, "seed": args.seed,

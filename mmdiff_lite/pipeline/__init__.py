@@ -1,5 +1,9 @@
-"""Pipelines on top of diffusion + model + data + metrics: loading checkpoints and generating pairs."""
-from .checkpoints import load_model, model_from_config, resolve_checkpoint, shipped_checkpoints
+"""Pipelines on top of diffusion + model + data + metrics: checkpoints, generation, evaluation."""
+from .checkpoints import load_model, load_or_train, model_from_config, resolve_checkpoint, ship, shipped_checkpoints
+from .evaluate import SAMPLER_TABLE, compare_samplers, score_generated, with_shift
 from .generate import generate, model_fn_of
 
-__all__ = ["load_model", "model_from_config", "resolve_checkpoint", "shipped_checkpoints", "generate", "model_fn_of"]
+__all__ = [
+    "load_model", "load_or_train", "model_from_config", "resolve_checkpoint", "ship", "shipped_checkpoints",
+    "generate", "model_fn_of", "SAMPLER_TABLE", "compare_samplers", "score_generated", "with_shift",
+]

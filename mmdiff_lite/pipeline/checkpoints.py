@@ -17,7 +17,7 @@ from ..model import build_model, model_config
 from ..model.config import UNetConfig
 from ..train.checkpoint import load_weights
 
-__all__ = ["SHIPPED_DIR", "shipped_checkpoints", "resolve_checkpoint", "model_from_config", "load_model", "ship"]
+__all__ = ["SHIPPED_DIR", "shipped_checkpoints", "resolve_checkpoint", "model_from_config", "load_model", "ship", "load_or_train"]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 
@@ -101,3 +101,23 @@ def ship(run_dir: str | Path, name: str, *, command: str, scores: dict, dtype: t
     with atomic_path(SHIPPED_DIR / "manifest.json") as tmp:
         tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return record
+
+
+def load_or_train(name: str = "tiny", *, steps: int, out: str | Path, device: str | torch.device = "cpu",
+                  progress: bool = True, **train_overrides) -> tuple[torch.nn.Module, dict]:
+    """The shipped checkpoint ``name`` if the kit has it, else a model trained here for ``steps`` steps.
+
+    ``name`` is ``tiny`` or ``tiny-nocross`` (the same recipe without cross attention).  A run already in
+    ``out`` is resumed, so re-running a notebook does not start over.
+    Taught in: notebooks/00_quickstart.ipynb, notebooks/06_training.ipynb.
+    """
+    if name in shipped_checkpoints():
+        return load_model(name, device)
+    if name not in ("tiny", "tiny-nocross"):
+        raise ValueError(f"no shipped checkpoint {name!r} and no recipe to train it: use tiny or tiny-nocross")
+    from ..train import train, train_config
+
+    overrides = {"model_overrides": {"cross_attention": False}} if name == "tiny-nocross" else {}
+    cfg = train_config("tiny", steps=steps, **overrides, **train_overrides)
+    train(cfg, out, resume=True, progress=progress)
+    return load_model(out, device)

@@ -10,10 +10,10 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from ..diffusion import Schedule, linear_schedule, sample
+from ..diffusion import Schedule, initial_noise, linear_schedule, q_sample, sample
 from ..utils import make_generator
 
-__all__ = ["model_fn_of", "generate"]
+__all__ = ["model_fn_of", "generate", "replacement_callback"]
 
 
 def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None = None,
@@ -36,14 +36,28 @@ def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None 
     return fn
 
 
+def replacement_callback(given: dict, noise: dict, schedule: Schedule):
+    """Zero-shot conditioning by replacement (paper section 3.4): after every step overwrite each given
+    modality with q(x_t | x_0 = given) at the new time, reusing one fixed noise (as the authors do)."""
+
+    def callback(step: int, t: float, x: dict, x0: dict) -> dict:
+        if t <= 0:  # the end of the process: the given clips themselves
+            return {k: v.clone() for k, v in given.items()}
+        xt, _ = q_sample(given, float(t), schedule, noise=noise)  # x_t = sqrt(ab) x_given + sqrt(1-ab) eps_fixed
+        return xt
+
+    return callback
+
+
 @torch.no_grad()
 def generate(model: torch.nn.Module, n: int, *, method: str = "dpm_solver", steps: int = 20, seed: int = 0,
              schedule: Schedule | None = None, batch_size: int = 16, progress: bool = True,
-             **options) -> dict:
+             given: dict | None = None, **options) -> dict:
     """``n`` pairs ``{"video": (n, F, C, H, W), "audio": (n, C, T)}`` in [-1, 1], on the CPU.
 
     Batch ``b`` starts from noise drawn with seed ``(seed, b)``, so a seed fixes the pairs for a given
-    ``batch_size``.  ``options`` go to the sampler (e.g. ``order=3`` for DPM-Solver).
+    ``batch_size``.  ``options`` go to the sampler (e.g. ``order=3`` for DPM-Solver).  ``given`` maps a
+    modality to ``n`` clean clips to condition on by replacement (e.g. audio for given videos).
     Taught in: notebooks/07_joint_sampling.ipynb.
     """
     if n < 1:
@@ -60,7 +74,13 @@ def generate(model: torch.nn.Module, n: int, *, method: str = "dpm_solver", step
         gen = make_generator(seed * 100_003 + b, device)
         shapes = {"video": (m, *cfg.video_shape), "audio": (m, *cfg.audio_shape)}
         fn = model_fn_of(model, shift_generator=make_generator(seed * 100_003 + b + 7, device))
-        x = sample(fn, shapes, schedule=schedule, method=method, steps=steps, generator=gen, device=device, **options)
+        x_T = initial_noise(shapes, gen, device)
+        if given:
+            part = {k: v[start:start + m].to(device) for k, v in given.items()}
+            fixed = {k: x_T[k].clone() for k in part}
+            x_T.update(q_sample(part, float(schedule.T - 1), schedule, noise=fixed)[0])
+            options = {**options, "callback": replacement_callback(part, fixed, schedule)}
+        x = sample(fn, shapes, schedule=schedule, method=method, steps=steps, generator=gen, x_T=x_T, **options)
         for k in out:
             out[k].append(x[k].clamp(-1, 1).float().cpu())
     model.train(was_training)

@@ -1,0 +1,77 @@
+"""Pipelines: generation (with replacement conditioning), checkpoints (shipping, sha256), the sample CLI."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import mmdiff_lite as mm
+from mmdiff_lite.cli import main
+from mmdiff_lite.pipeline import checkpoints as ck
+from mmdiff_lite.train import Trainer, train_config
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    Trainer(train_config("tiny", steps=1, batch_size=2), out, progress=False).run()
+    return out
+
+
+def test_generate_shapes_range_and_seed():
+    model = mm.perturb_zero_layers(mm.build_model("tiny"), generator=torch.Generator().manual_seed(0))
+    a = mm.generate(model, 3, steps=3, seed=1, batch_size=2, progress=False)
+    b = mm.generate(model, 3, steps=3, seed=1, batch_size=2, progress=False)
+    assert a["video"].shape == (3, *model.config.video_shape) and a["audio"].shape == (3, *model.config.audio_shape)
+    assert a["video"].abs().max() <= 1 and torch.equal(a["audio"], b["audio"])
+
+
+@pytest.mark.parametrize("method", ["ddim", "dpm_solver"])
+def test_replacement_keeps_the_given_modality(method):
+    model = mm.build_model("tiny")
+    video = torch.stack([mm.synthetic_clip(i)["video"] for i in range(2)])
+    out = mm.generate(model, 2, method=method, steps=3, given={"video": video}, progress=False)
+    assert torch.equal(out["video"], video)
+
+
+def test_load_model_round_trip(run_dir):
+    model, meta = mm.load_model(run_dir)
+    assert meta["step"] == 1 and model.config.name == "tiny" and not model.training
+    ema = mm.train.load_weights(run_dir / "ema.safetensors")[0]
+    assert all(torch.equal(model.state_dict()[k], ema[k]) for k in ema)
+
+
+def test_unknown_checkpoint_says_what_to_do(tmp_path):
+    with pytest.raises(ValueError, match="shipped name"):
+        ck.resolve_checkpoint("no-such-model")
+    with pytest.raises(FileNotFoundError, match="ema.safetensors"):
+        ck.resolve_checkpoint(tmp_path)
+
+
+def test_ship_records_and_verifies_sha256(run_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path / "shipped")
+    rec = ck.ship(run_dir, "toy", command="mmdiff-lite train ...", scores={"f1": 0.5})
+    assert rec["steps"] == 1 and rec["dtype"] == "float16" and len(rec["sha256"]) == 64
+    assert json.loads((tmp_path / "shipped" / "manifest.json").read_text())["toy"]["scores"] == {"f1": 0.5}
+    model, meta = mm.load_model("toy")
+    assert meta["shipped_as"] == "toy"
+    with open(tmp_path / "shipped" / "toy.safetensors", "r+b") as f:  # damage one byte of the weights
+        f.seek(-3, 2)
+        byte = f.read(1)
+        f.seek(-3, 2)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    with pytest.raises(ValueError, match="sha256"):
+        mm.load_model("toy")
+
+
+def test_sample_cli_writes_everything(run_dir, tmp_path, capsys):
+    out = tmp_path / "samples"
+    assert main(["sample", "--checkpoint", str(run_dir), "--n", "2", "--steps", "2", "--out", str(out),
+                 "--no-progress", "--shift", "none"]) == 0
+    arrays = np.load(out / "pairs.npz")
+    assert arrays["video"].shape == (2, 16, 3, 16, 16) and arrays["audio"].shape == (2, 1, 4096)
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert {"f1", "semantic"} <= set(metrics["scores"]) and metrics["seconds"] > 0 and metrics["shift"] == "none"
+    assert (out / "pair_01.mp4").stat().st_size > 0 and (out / "contact_sheet.png").is_file()
+    assert main(["sample", "--checkpoint", str(run_dir), "--out", str(out), "--shift", "sideways"]) == 2
+    assert "--shift takes" in capsys.readouterr().err
