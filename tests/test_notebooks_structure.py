@@ -61,9 +61,13 @@ def test_notebook_rules(path):
 
 
 def _resolve(name):
+    """``mm.x.y`` -> the object, importing submodules (``mm.viz.show_pair``) as needed."""
     parts = name.removeprefix("mm.").split(".")
-    obj = mm
+    obj, path = mm, "mmdiff_lite"
     for p in parts:
+        path = f"{path}.{p}"
+        if not hasattr(obj, p):
+            importlib.import_module(path)
         obj = getattr(obj, p)
     return obj
 

@@ -44,7 +44,10 @@ def resample(audio, orig_rate: int, new_rate: int) -> torch.Tensor:
 
 
 def aac_rate(sample_rate: int) -> int:
-    """The smallest AAC sample rate >= max(``sample_rate``, 16000)."""
+    """The smallest AAC sample rate >= max(``sample_rate``, 16000): the rate an mp4 stores the sound at.
+
+    Taught in: notebooks/03_audio_video_data.ipynb
+    """
     want = max(int(sample_rate), 16000)
     return next((r for r in AAC_RATES if r >= want), AAC_RATES[-1])
 

@@ -39,8 +39,10 @@ def scatter_row(points: Mapping[str, torch.Tensor], lim: float = 2.5, size: floa
         ax.set_xlim(-lim, lim)
         ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ticks = [-int(lim), 0, int(lim)]
+        ax.set_xticks(ticks)
+        ax.set_yticks(ticks)
+        ax.tick_params(labelsize=7)
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
@@ -76,13 +78,17 @@ def plot_pair_along_t(rows: Sequence[tuple[str, Mapping[str, torch.Tensor]]], sa
         ax = fig.add_subplot(grid[r, len(frames)])
         ax.plot(np.arange(len(wav)) / sample_rate, wav.numpy(), lw=0.5)
         ax.set_ylim(-3, 3)
-        ax.set_yticks([])
+        ax.set_yticks([-2, 0, 2])
         ax.tick_params(labelsize=7)
+        if r == len(rows) - 1:
+            ax.set_xlabel("seconds", fontsize=8)
         ax = fig.add_subplot(grid[r, len(frames) + 1])
         spec = torch.stft(wav, n_fft, hop_length=n_fft // 4, window=torch.hann_window(n_fft), return_complex=True)
         ax.imshow(20 * torch.log10(spec.abs() + 1e-4).numpy(), origin="lower", aspect="auto", cmap="magma",
                   extent=[0, len(wav) / sample_rate, 0, sample_rate / 2], vmin=-60, vmax=30)
         ax.tick_params(labelsize=7)
+        if r == len(rows) - 1:
+            ax.set_xlabel("seconds", fontsize=8)
         if r == 0:
             fig.axes[-2].set_title("waveform", fontsize=8)
             ax.set_title("spectrogram (Hz)", fontsize=8)
