@@ -3,6 +3,7 @@ import importlib
 import inspect
 import json
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -61,8 +62,8 @@ def test_notebook_rules(path):
 
 
 def _resolve(name):
-    """``mm.x.y`` -> the object, importing submodules (``mm.viz.show_pair``) as needed."""
-    parts = name.removeprefix("mm.").split(".")
+    """``mm.x.y`` (or ``mmdiff_lite.x.y``) -> the object, importing submodules (``mm.viz.show_pair``) as needed."""
+    parts = name.removeprefix("mm.").removeprefix("mmdiff_lite.").split(".")
     obj, path = mm, "mmdiff_lite"
     for p in parts:
         path = f"{path}.{p}"
@@ -70,6 +71,17 @@ def _resolve(name):
             importlib.import_module(path)
         obj = getattr(obj, p)
     return obj
+
+
+def _docs(name, obj):
+    """The object's docstring plus those of the kit modules that define it (constants have no own docs)."""
+    docs = [inspect.getdoc(obj) or ""] if (callable(obj) or inspect.ismodule(obj)) else []
+    last = name.split(".")[-1]
+    owners = {getattr(obj, "__module__", None)} if callable(obj) else set()
+    owners |= {m.__name__ for m in list(sys.modules.values())
+               if m and m.__name__.startswith("mmdiff_lite.") and vars(m).get(last) is obj}
+    docs += [inspect.getdoc(sys.modules[m]) or "" for m in owners if m in sys.modules]
+    return "\n".join(docs)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -82,6 +94,4 @@ def test_back_links_between_notebooks_and_functions(path):
     assert names
     for name in names:
         obj = _resolve(name)
-        owner = obj if inspect.ismodule(obj) else importlib.import_module(getattr(obj, "__module__", None) or mm.__name__)
-        docs = (inspect.getdoc(obj) or "") + (inspect.getdoc(owner) or "")
-        assert path.name in docs, f"{name} does not say that {path.name} teaches it"
+        assert path.name in _docs(name, obj), f"{name} does not say that {path.name} teaches it"

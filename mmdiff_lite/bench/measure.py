@@ -1,0 +1,64 @@
+"""Run benchmark cases in fresh processes and assemble the tables ``mmdiff-lite bench`` prints.
+
+Taught in: notebooks/05_rs_mma.ipynb (the cost curves; the measured tables come from the CLI)
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tqdm.auto import tqdm
+
+from ..model import model_config, model_rsmma_costs
+
+__all__ = ["measure", "rsmma_report", "step_report"]
+
+
+def measure(spec: dict) -> dict:
+    """Run one case (see :mod:`mmdiff_lite.bench.worker`) in a fresh Python process; its JSON result."""
+    proc = subprocess.run([sys.executable, "-m", "mmdiff_lite.bench.worker", json.dumps(spec)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        raise RuntimeError(f"benchmark case {spec} failed:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def rsmma_report(preset: str = "paper", batch: int = 1, reps: int = 3, backward: bool = False,
+                 threads: int | None = None) -> dict:
+    """Dense vs windowed RS-MMA at every RS-MMA resolution of ``preset`` (plus the middle block),
+    and the whole model's RS-MMA cost (each block's time times its number of occurrences).
+    """
+    cfg = model_config(preset)
+    levels = [lv for lv in range(cfg.num_levels) if cfg.windows[lv] is not None]
+    cases = [*levels, "middle"] if cfg.middle_cross_attention else levels
+    extra = {"threads": threads} if threads else {}
+    rows = []
+    for level in tqdm(cases, desc="rs-mma cases"):
+        res = {impl: measure({"kind": "rsmma", "preset": preset, "level": level, "impl": impl, "batch": batch,
+                              "reps": reps, "backward": backward, **extra})
+               for impl in ("dense", "windowed")}
+        window = res["dense"]["window"]
+        rows.append({
+            "level": level, "shape": res["dense"]["shape"], "S": window, "F/S": cfg.num_frames / window,
+            "dense s": res["dense"]["seconds"], "windowed s": res["windowed"]["seconds"],
+            "speed-up": res["dense"]["seconds"] / res["windowed"]["seconds"],
+            "dense MB": res["dense"]["extra_mb"], "windowed MB": res["windowed"]["extra_mb"],
+            "memory ratio": res["dense"]["extra_mb"] / max(res["windowed"]["extra_mb"], 1.0),
+        })
+    counts: dict = {}
+    for name, cost in model_rsmma_costs(cfg):
+        key = "middle" if name == "middle" else int(name.split()[-1])
+        counts[key] = counts.get(key, 0) + 1
+    total = {impl: sum(r[f"{impl} s"] * counts[r["level"]] for r in rows) for impl in ("dense", "windowed")}
+    macs = {impl: sum(c.macs(impl) for _, c in model_rsmma_costs(cfg)) * batch for impl in ("dense", "windowed")}
+    return {"rows": rows, "counts": counts, "total_seconds": total, "total_macs": macs}
+
+
+def step_report(preset: str = "ref-small", batch: int = 8, reps: int = 3, overrides: dict | None = None,
+                threads: int | None = None) -> dict:
+    """Time of a training step (forward, MSE loss, backward), of the forward alone, and peak memory."""
+    spec = {"kind": "step", "preset": preset, "batch": batch, "reps": reps, "overrides": overrides or {}}
+    if threads:
+        spec["threads"] = threads
+    return measure(spec)

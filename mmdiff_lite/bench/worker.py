@@ -1,0 +1,95 @@
+"""One measurement in this process: ``python -m mmdiff_lite.bench.worker '<json spec>'`` prints a JSON result.
+
+Specs: ``{"kind": "rsmma", "level": l, "impl": "dense"|"windowed", "preset": p, "batch": b, "reps": n,
+"backward": bool}`` (one RS-MMA block at the preset's feature shapes of level l, or ``level: "middle"``)
+and ``{"kind": "step", "preset": p, "batch": b, "reps": n, "overrides": {...}}`` (a training step).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import sys
+import time
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _timed(fn, reps: int) -> float:
+    fn()  # warm-up (allocations, kernel selection)
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def rsmma_case(spec: dict) -> dict:
+    import torch
+    from mmdiff_lite.model import RSMMA, model_config
+
+    cfg = model_config(spec["preset"])
+    level = cfg.num_levels - 1 if spec["level"] == "middle" else spec["level"]
+    window = cfg.num_frames if spec["level"] == "middle" else cfg.windows[level]
+    (f, h, w), t = cfg.level_shapes(level)
+    c, b = cfg.level_channels(level), spec["batch"]
+    block = RSMMA(c, f, window, shift=(f - window) // 2, impl=spec["impl"], head_dim=cfg.head_dim)
+    g = torch.Generator().manual_seed(0)
+    video = torch.randn(b, c, f, h, w, generator=g, requires_grad=spec["backward"])
+    audio = torch.randn(b, c, t, generator=g, requires_grad=spec["backward"])
+    base = _rss_mb()
+
+    def run():
+        with torch.set_grad_enabled(spec["backward"]):
+            v, a = block(video, audio)
+            if spec["backward"]:
+                (v.sum() + a.sum()).backward()
+
+    seconds = _timed(run, spec["reps"])
+    return {"seconds": seconds, "peak_mb": _rss_mb(), "extra_mb": _rss_mb() - base,
+            "shape": f"C={c} F={f} {h}x{w} T={t}", "window": window}
+
+
+def step_case(spec: dict) -> dict:
+    import torch
+    from mmdiff_lite.model import build_model
+
+    model = build_model(spec["preset"], **spec.get("overrides", {})).train()
+    cfg, b = model.config, spec["batch"]
+    g = torch.Generator().manual_seed(0)
+    x = {"video": torch.randn(b, *cfg.video_shape, generator=g), "audio": torch.randn(b, *cfg.audio_shape, generator=g)}
+    noise = {k: torch.randn(v.shape, generator=g) for k, v in x.items()}
+    t = torch.rand(b, generator=g) * 999
+    base = _rss_mb()
+
+    def forward():
+        return model(x, t)
+
+    def step():
+        out = forward()
+        loss = sum(torch.nn.functional.mse_loss(out[k], noise[k]) for k in out)  # MSE(eps_v) + MSE(eps_a)
+        model.zero_grad(set_to_none=True)
+        loss.backward()
+
+    step_s = _timed(step, spec["reps"])
+    forward_s = _timed(forward, spec["reps"])
+    return {"step_seconds": step_s, "forward_seconds": forward_s, "peak_mb": _rss_mb(), "extra_mb": _rss_mb() - base,
+            "params": sum(p.numel() for p in model.parameters())}
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(argv[0])
+    if "threads" in spec:
+        import torch
+
+        torch.set_num_threads(int(spec["threads"]))
+    result = {"rsmma": rsmma_case, "step": step_case}[spec["kind"]](spec)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,186 @@
+"""The coupled U-Net's configuration: one dataclass and its named presets.
+
+A level is one resolution of the U-Net: level 0 is the input resolution, each further level halves
+the frame size (the number of frames is kept) and divides the audio length by ``audio_rate``.
+Per-level settings are tuples with one entry per level: ``channel_mult`` (channels =
+``channels * mult``) and ``windows`` (the RS-MMA window S of that level, ``None`` for no RS-MMA).
+``attention_levels`` lists the levels whose residual blocks carry video self-attention.
+
+Taught in: notebooks/04_coupled_unet.ipynb
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+__all__ = ["UNetConfig", "MODEL_PRESETS", "model_config", "model_preset_names"]
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """Everything that decides the coupled U-Net's shape, cost and behaviour.
+
+    * ``video_shape`` ``(F, C, H, W)`` and ``audio_shape`` ``(C, T)``: one clip.
+    * ``channels``, ``channel_mult``, ``num_blocks``: the width per level and the residual blocks
+      per level (the decoder has one more per level, as in every ADM-style U-Net).
+    * ``windows``: RS-MMA window per level (``None``: no cross attention there);
+      ``middle_cross_attention``: full cross attention (window F) in the middle block.
+    * ``cross_attention=False``: no RS-MMA anywhere, two U-Nets sharing only t (the ablation).
+    * ``rsmma_impl``: ``"dense"`` (masked full attention) or ``"windowed"`` (gathers S segments).
+    * ``shift``: ``"random"`` (a new R per block per call), ``"none"`` (R = 0) or a fixed int.
+    * ``attention_levels``: levels with video self-attention (spatial, then temporal);
+      ``middle_attention``: video and audio self-attention in the middle block.
+    * ``audio_rate``: audio down-sampling factor per level; ``max_dilation_exp``: N, the audio
+      convolution's dilation runs 1, 2, 4, ..., 2^N and wraps.
+    * ``heads`` (self-attention heads), ``head_dim`` (RS-MMA channels per head), ``norm_groups``.
+    * ``emb_mult``: timestep-embedding width = ``channels * emb_mult`` (1 in the authors' code).
+    * ``channels_last``: keep video features channels-last in memory (faster convolutions on CPU).
+
+    Taught in: notebooks/04_coupled_unet.ipynb
+    """
+
+    name: str = "custom"
+    video_shape: tuple[int, int, int, int] = (16, 3, 64, 64)
+    audio_shape: tuple[int, int] = (1, 25600)
+    channels: int = 128
+    channel_mult: tuple[int, ...] = (1, 2, 3, 4)
+    num_blocks: int = 2
+    windows: tuple[int | None, ...] = (None, 1, 4, 8)
+    middle_cross_attention: bool = True
+    cross_attention: bool = True
+    rsmma_impl: str = "windowed"
+    shift: str | int = "random"
+    attention_levels: tuple[int, ...] = (1, 2, 3)
+    middle_attention: bool = True
+    audio_rate: int = 4
+    max_dilation_exp: int = 9
+    heads: int = 4
+    head_dim: int = 64
+    norm_groups: int = 32
+    emb_mult: int = 1
+    dropout: float = 0.0
+    channels_last: bool = False
+
+    def __post_init__(self):
+        # Lists given as overrides become tuples so that configs stay hashable and comparable.
+        for name in ("video_shape", "audio_shape", "channel_mult", "windows", "attention_levels"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        self.validate()
+
+    # --- derived sizes -------------------------------------------------------------------------
+    @property
+    def num_frames(self) -> int:
+        return self.video_shape[0]
+
+    @property
+    def num_levels(self) -> int:
+        return len(self.channel_mult)
+
+    @property
+    def emb_dim(self) -> int:
+        return self.channels * self.emb_mult
+
+    def level_channels(self, level: int) -> int:
+        return self.channels * self.channel_mult[level]
+
+    def level_shapes(self, level: int) -> tuple[tuple[int, int, int], int]:
+        """((F, H, W), T) of the features at ``level``."""
+        f, _, h, w = self.video_shape
+        return (f, h >> level, w >> level), self.audio_shape[1] // self.audio_rate**level
+
+    def window_at(self, level: int) -> int | None:
+        """The RS-MMA window at ``level`` (``None`` when that level has no cross attention)."""
+        return self.windows[level] if self.cross_attention else None
+
+    # --- checks --------------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Raise ``ValueError`` (saying what to change) for an inconsistent configuration."""
+        f, c, h, w = self.video_shape
+        n = self.num_levels
+        if len(self.windows) != n:
+            raise ValueError(f"windows has {len(self.windows)} entries but the U-Net has {n} levels "
+                             f"(channel_mult={self.channel_mult}): give one window (or None) per level")
+        if self.rsmma_impl not in ("dense", "windowed"):
+            raise ValueError(f"rsmma_impl={self.rsmma_impl!r}: use 'dense' or 'windowed'")
+        if not (self.shift in ("random", "none") or (isinstance(self.shift, int) and not isinstance(self.shift, bool))):
+            raise ValueError(f"shift={self.shift!r}: use 'random', 'none' or an integer")
+        if any(lv < 0 or lv >= n for lv in self.attention_levels):
+            raise ValueError(f"attention_levels={self.attention_levels} must lie in 0..{n - 1}")
+        if h % 2 ** (n - 1) or w % 2 ** (n - 1):
+            raise ValueError(f"frame size {h}x{w} must be divisible by 2^{n - 1} for {n} levels: "
+                             "change the video size or use fewer levels")
+        for level in range(n):
+            (_, _, _), t = self.level_shapes(level)
+            if self.audio_shape[1] % self.audio_rate**level:
+                raise ValueError(f"audio length {self.audio_shape[1]} is not divisible by "
+                                 f"audio_rate^{level} = {self.audio_rate ** level}: change the audio length")
+            window = self.windows[level]
+            if window is None:
+                continue
+            if not 1 <= window <= f:
+                raise ValueError(f"window {window} at level {level} must lie in 1..{f} (the number of frames): "
+                                 "use a smaller window")
+            if t % f:
+                raise ValueError(f"audio length {t} at level {level} cannot be cut into {f} equal segments: "
+                                 "make the audio length a multiple of frames * audio_rate^level")
+            if isinstance(self.shift, int) and not 0 <= self.shift <= f - window:
+                raise ValueError(f"fixed shift {self.shift} is outside 0..F-S = 0..{f - window} at level {level}: "
+                                 "use a smaller shift or 'random'")
+        if self.middle_cross_attention and self.audio_shape[1] // self.audio_rate ** (n - 1) % f:
+            raise ValueError("the middle block's audio length must be a multiple of the number of frames")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _presets() -> dict[str, UNetConfig]:
+    paper = UNetConfig(name="paper", dropout=0.1)
+    return {
+        # The synthetic benchmark's clips (16 frames of 16x16 at 16 fps, 4096 Hz audio), sized so a
+        # training step at batch 16 takes a fraction of a second on 2 CPU cores.
+        "tiny": UNetConfig(
+            name="tiny", video_shape=(16, 3, 16, 16), audio_shape=(1, 4096), channels=16,
+            channel_mult=(1, 2, 2), num_blocks=1, windows=(None, 1, 4), attention_levels=(2,),
+            dropout=0.0,
+        ),
+        # A small GPU: 16 frames of 32x32, 8192 Hz audio (1 s at 16 fps), half the paper's width.
+        "small": UNetConfig(
+            name="small", video_shape=(16, 3, 32, 32), audio_shape=(1, 8192), channels=64,
+            channel_mult=(1, 2, 3, 4), num_blocks=2, windows=(None, 1, 4, 8), dropout=0.1,
+        ),
+        # The authors' training configuration (their multimodal_train.sh).
+        "paper": paper,
+        # The authors' architecture shrunk, for speed comparisons with their code at equal work.
+        "ref-small": UNetConfig(
+            name="ref-small", video_shape=(8, 3, 32, 32), audio_shape=(1, 6400), channels=32,
+            channel_mult=(1, 2, 2), num_blocks=1, windows=(None, 1, 4), attention_levels=(1, 2),
+            dropout=0.1,
+        ),
+    }
+
+
+#: The named presets (``tiny``, ``small``, ``paper``, ``ref-small``).
+MODEL_PRESETS: dict[str, UNetConfig] = _presets()
+
+
+def model_preset_names() -> list[str]:
+    return list(MODEL_PRESETS)
+
+
+def model_config(preset: str | UNetConfig = "tiny", **overrides) -> UNetConfig:
+    """The configuration of a named preset (or a given config) with ``overrides`` applied.
+
+    Unknown presets and unknown override names raise ``ValueError`` listing the valid ones.
+
+    Taught in: notebooks/04_coupled_unet.ipynb
+    """
+    if isinstance(preset, UNetConfig):
+        base = preset
+    elif preset in MODEL_PRESETS:
+        base = MODEL_PRESETS[preset]
+    else:
+        raise ValueError(f"unknown model preset {preset!r}: use one of {', '.join(MODEL_PRESETS)}")
+    valid = {f.name for f in fields(UNetConfig)}
+    unknown = sorted(set(overrides) - valid)
+    if unknown:
+        raise ValueError(f"unknown model option(s) {', '.join(unknown)}: valid options are {', '.join(sorted(valid))}")
+    return replace(base, **overrides)

@@ -1,0 +1,192 @@
+"""RS-MMA: random-shift multi-modal attention, the bridge between the video and the audio U-Nets.
+
+The audio features are cut into F equal segments, one per video frame. With a window S and a shift
+R in [0, F - S], video frame i attends to the audio segments (i + R), ..., (i + R + S - 1) mod F,
+and audio segment j to the video frames (j + R), ..., (j + R + S - 1) mod F: at frame level the
+boolean mask ``M[q, k] = ((k - q - R) mod F) < S`` (:func:`window_mask`). R is drawn anew at every
+call (``shift="random"``, training and sampling alike), shared by the batch and both directions.
+
+Two implementations that agree to float tolerance:
+
+* ``dense``: full cross attention over all tokens under the frame mask expanded to tokens
+  (:func:`token_mask`); the readable reference; cost proportional to F.
+* ``windowed``: each query frame gathers only its S key segments (:func:`window_indices`) and
+  attends to them; time and memory proportional to S, i.e. F / S times less.
+
+Taught in: notebooks/05_rs_mma.ipynb
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+from .attention import merge_heads, split_heads, video_from_tokens, video_tokens
+from .layers import group_norm, zero_init
+
+__all__ = [
+    "window_mask", "window_indices", "token_mask", "draw_shift", "segment_attention", "RSMMA",
+    "RSMMA_IMPLS",
+]
+
+#: The two implementations of :func:`segment_attention`.
+RSMMA_IMPLS = ("dense", "windowed")
+
+
+def _check_window(num_frames: int, window: int, shift: int) -> None:
+    if num_frames < 1:
+        raise ValueError(f"num_frames={num_frames}: need at least one frame")
+    if not 1 <= window <= num_frames:
+        raise ValueError(f"window {window} does not fit {num_frames} frames: use a window between 1 and {num_frames}")
+    if not 0 <= shift <= num_frames - window:
+        raise ValueError(f"shift {shift} is outside 0..F-S = 0..{num_frames - window}: "
+                         f"use a shift in that range (window {window}, {num_frames} frames)")
+
+
+def window_mask(num_frames: int, window: int, shift: int = 0, device=None) -> torch.Tensor:
+    """The frame-level RS-MMA mask: bool ``(F, F)``, ``[q, k]`` true when query segment q may attend
+    to key segment k.
+
+    Equation (RS-MMA window): ``M[q, k] = ((k - q - R) mod F) < S``, i.e. k in (q+R) ... (q+R+S-1) mod F.
+    Every row and every column holds exactly S true entries.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    _check_window(num_frames, window, shift)
+    q = torch.arange(num_frames, device=device)[:, None]
+    k = torch.arange(num_frames, device=device)[None, :]
+    return torch.remainder(k - q - shift, num_frames) < window  # ((k - q - R) mod F) < S
+
+
+def window_indices(num_frames: int, window: int, shift: int = 0, device=None) -> torch.Tensor:
+    """Long ``(F, S)``: row q lists the key segments ``(q + R + s) mod F``, s = 0 ... S-1 (the true
+    entries of :func:`window_mask` row q).
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    _check_window(num_frames, window, shift)
+    q = torch.arange(num_frames, device=device)[:, None]
+    s = torch.arange(window, device=device)[None, :]
+    return torch.remainder(q + shift + s, num_frames)  # (q + R + s) mod F
+
+
+def token_mask(num_frames: int, window: int, shift: int, q_per_segment: int, k_per_segment: int,
+               device=None) -> torch.Tensor:
+    """The frame mask expanded to tokens: bool ``(F * Lq, F * Lk)`` for segments of Lq query and Lk key tokens.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    m = window_mask(num_frames, window, shift, device)
+    return m.repeat_interleave(q_per_segment, 0).repeat_interleave(k_per_segment, 1)
+
+
+def draw_shift(num_frames: int, window: int, mode: str | int = "random",
+               generator: torch.Generator | None = None) -> int:
+    """The shift R of one RS-MMA call: uniform in ``[0, F - S]`` for ``"random"`` (from ``generator``,
+    or the global torch RNG when ``None``), 0 for ``"none"``, the integer itself otherwise.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    if mode == "none":
+        return 0
+    if mode == "random":
+        high = num_frames - window + 1
+        if high <= 1:  # S = F: the only shift is 0, nothing to draw
+            return 0
+        device = generator.device if generator is not None else "cpu"
+        return int(torch.randint(high, (1,), generator=generator, device=device).item())  # R ~ U{0..F-S}
+    if isinstance(mode, int) and not isinstance(mode, bool):
+        _check_window(num_frames, window, mode)
+        return mode
+    raise ValueError(f"shift mode {mode!r}: use 'random', 'none' or an integer")
+
+
+def segment_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_frames: int, window: int,
+                      shift: int, impl: str = "dense") -> torch.Tensor:
+    """Attention of queries to keys cut into ``num_frames`` segments under the RS-MMA window.
+
+    ``q``: ``(B, heads, F * Lq, d)``; ``k``, ``v``: ``(B, heads, F * Lk, d)``; returns ``(B, heads, F * Lq, d)``.
+    Query segment i sees the key segments ``(i + R + s) mod F``, s < S.
+
+    Equation (the paper's MMA): ``MMA(a_i, v_j) = softmax(Q_i K_j^T / sqrt(d_k)) V_j``, with ``j`` the
+    S key segments of query segment ``i``.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    b, h, nq, d = q.shape
+    nk = k.shape[2]
+    if nq % num_frames or nk % num_frames:
+        raise ValueError(f"{nq} query / {nk} key tokens cannot be cut into {num_frames} equal segments")
+    lq, lk = nq // num_frames, nk // num_frames
+    _check_window(num_frames, window, shift)
+    if window == num_frames:  # every segment sees every segment: plain full attention
+        return F.scaled_dot_product_attention(q, k, v)
+    if impl == "dense":
+        mask = token_mask(num_frames, window, shift, lq, lk, device=q.device)
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # softmax(QK^T/sqrt(d) + log M)V
+    if impl == "windowed":
+        idx = window_indices(num_frames, window, shift, device=q.device).flatten()  # (F * S,)
+        kw = k.view(b, h, num_frames, lk, d).index_select(2, idx).view(b, h * num_frames, window * lk, d)
+        vw = v.view(b, h, num_frames, lk, d).index_select(2, idx).view(b, h * num_frames, window * lk, d)
+        qw = q.reshape(b, h * num_frames, lq, d)
+        out = F.scaled_dot_product_attention(qw, kw, vw)  # softmax(Q_i K_j^T/sqrt(d)) V_j per segment i
+        return out.view(b, h, nq, d)
+    raise ValueError(f"rsmma_impl={impl!r}: use one of {', '.join(RSMMA_IMPLS)}")
+
+
+class RSMMA(nn.Module):
+    """Random-shift multi-modal attention between video ``(B, C, F, H, W)`` and audio ``(B, C, T)`` features.
+
+    Pure cross attention in both directions (video queries use audio keys/values, audio queries video
+    keys/values), separate GroupNorm and q/k/v per modality, head dim ``head_dim`` (64), zero-initialised
+    output projections (a fresh block is the identity), residual. ``window = num_frames`` is the full
+    cross attention of the middle block. The shift used by the last call is kept in ``last_shift``.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+
+    def __init__(self, channels: int, num_frames: int, window: int, shift: str | int = "random",
+                 impl: str = "dense", head_dim: int = 64, groups: int = 32):
+        super().__init__()
+        _check_window(num_frames, window, 0)
+        if impl not in RSMMA_IMPLS:
+            raise ValueError(f"rsmma_impl={impl!r}: use one of {', '.join(RSMMA_IMPLS)}")
+        if isinstance(shift, int) and not isinstance(shift, bool):
+            _check_window(num_frames, window, shift)
+        elif shift not in ("random", "none"):
+            raise ValueError(f"shift mode {shift!r}: use 'random', 'none' or an integer")
+        self.num_frames, self.window, self.shift, self.impl = num_frames, window, shift, impl
+        self.heads = max(1, channels // head_dim)
+        if channels % self.heads:
+            raise ValueError(f"{channels} channels cannot be split into heads of {head_dim}")
+        self.norm_v, self.norm_a = group_norm(channels, groups), group_norm(channels, groups)
+        self.qkv_v, self.qkv_a = nn.Linear(channels, 3 * channels), nn.Linear(channels, 3 * channels)
+        self.out_v = zero_init(nn.Linear(channels, channels))
+        self.out_a = zero_init(nn.Linear(channels, channels))
+        self.last_shift: int | None = None
+
+    def extra_repr(self) -> str:
+        return f"frames={self.num_frames}, window={self.window}, shift={self.shift!r}, impl={self.impl}, heads={self.heads}"
+
+    def qkv(self, video: torch.Tensor, audio: torch.Tensor):
+        """Per-modality q, k, v, each ``(B, heads, tokens, d)``: video tokens frame-major, audio in time order."""
+        vt = self.qkv_v(video_tokens(self.norm_v(video)))
+        at = self.qkv_a(self.norm_a(audio).transpose(1, 2))
+        return ([split_heads(z, self.heads) for z in vt.chunk(3, dim=-1)],
+                [split_heads(z, self.heads) for z in at.chunk(3, dim=-1)])
+
+    def forward(self, video: torch.Tensor, audio: torch.Tensor, generator: torch.Generator | None = None):
+        f = video.shape[2]
+        if f != self.num_frames:
+            raise ValueError(f"RS-MMA built for {self.num_frames} frames got {f}")
+        if audio.shape[-1] % f:
+            raise ValueError(f"audio length {audio.shape[-1]} cannot be cut into {f} segments: "
+                             "make it a multiple of the number of frames")
+        r = draw_shift(f, self.window, self.shift, generator)
+        self.last_shift = r
+        (qv, kv, vv), (qa, ka, va) = self.qkv(video, audio)
+        hv = segment_attention(qv, ka, va, f, self.window, r, self.impl)  # video frames -> audio segments
+        ha = segment_attention(qa, kv, vv, f, self.window, r, self.impl)  # audio segments -> video frames
+        video = video + video_from_tokens(self.out_v(merge_heads(hv)), video)
+        audio = audio + self.out_a(merge_heads(ha)).transpose(1, 2)
+        return video, audio

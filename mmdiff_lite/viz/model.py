@@ -1,0 +1,105 @@
+"""Figures and tables for the model notebooks: masks, receptive fields, cost curves, attention maps.
+
+Taught in: notebooks/04_coupled_unet.ipynb, notebooks/05_rs_mma.ipynb
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = ["table_text", "plot_masks", "plot_receptive_fields", "plot_cost_curves", "plot_frame_attention"]
+
+
+def table_text(rows: list[dict], floats: str = "{:.3f}") -> str:
+    """Plain-text table of dict rows sharing their keys (numbers right-aligned).
+
+    Taught in: notebooks/04_coupled_unet.ipynb
+    """
+    keys = list(rows[0])
+
+    def cell(v):
+        if isinstance(v, float):
+            return floats.format(v)
+        if isinstance(v, int) and not isinstance(v, bool):
+            return f"{v:,}"
+        return "-" if v is None else str(v)
+
+    cells = [[cell(r[k]) for k in keys] for r in rows]
+    widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
+    line = lambda vals: "  ".join(v.rjust(w) for v, w in zip(vals, widths))  # noqa: E731
+    return "\n".join([line(keys), line(["-" * w for w in widths]), *map(line, cells)])
+
+
+def plot_masks(masks: dict, ncols: int = 4, size: float = 2.2, xlabel: str = "key segment k",
+               ylabel: str = "query segment q"):
+    """Boolean masks (title -> 2D tensor) drawn side by side (true = may attend, dark).
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    n = len(masks)
+    ncols = min(ncols, n)
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax, (title, m) in zip(axes.flat, masks.items()):
+        ax.imshow(np.asarray(m, dtype=float), cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([]), ax.set_yticks([])
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    axes[-1, 0].set_xlabel(xlabel, fontsize=8)
+    axes[-1, 0].set_ylabel(ylabel, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_receptive_fields(rows: list[tuple[str, int]], sample_rate: float, frame_seconds: float):
+    """Receptive field of the audio encoder, block by block, in samples and against one video frame.
+
+    Taught in: notebooks/04_coupled_unet.ipynb
+    """
+    names, rf = zip(*rows)
+    seconds = np.array(rf) / sample_rate
+    fig, ax = plt.subplots(figsize=(7, 3))
+    ax.bar(range(len(rf)), seconds * 1000, color="tab:orange")
+    ax.axhline(frame_seconds * 1000, color="k", ls="--", lw=1, label="one video frame")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(rf)), names, rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("receptive field (ms, log)")
+    for i, r in enumerate(rf):
+        ax.text(i, seconds[i] * 1000 * 1.1, str(r), ha="center", fontsize=7)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_cost_curves(curves: dict, xlabel: str, ylabel: str = "attention entries per clip"):
+    """Lines ``label -> (x, y)`` on log-y axes (RS-MMA cost against window or frames).
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for label, (x, y) in curves.items():
+        ax.plot(x, y, marker="o", ms=3, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def plot_frame_attention(maps: dict, size: float = 2.6):
+    """Frame-level attention matrices (title -> (F, F)), colour = share of a query's attention.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    fig, axes = plt.subplots(1, len(maps), figsize=(size * len(maps), size), squeeze=False)
+    for ax, (title, m) in zip(axes.flat, maps.items()):
+        im = ax.imshow(np.asarray(m), cmap="viridis", vmin=0, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("key segment", fontsize=8)
+        ax.set_ylabel("query segment", fontsize=8)
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig

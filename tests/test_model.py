@@ -1,0 +1,160 @@
+"""The coupled U-Net: presets, parameter-count fidelity, shapes, inputs, timestep code, autocast."""
+import math
+
+import pytest
+import torch
+
+import mmdiff_lite as mm
+
+from mmdiff_lite.model import (MODEL_PRESETS, build_model, model_config, parameter_table, timestep_embedding,
+                               trace_shapes)
+from mmdiff_lite.model.audio import dilation_schedule
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Small tensors: one thread is faster and immune to a busy machine's thread contention."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _n_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+@pytest.mark.parametrize("preset,authors", [("paper", 133_675_524), ("ref-small", 1_708_964)])
+def test_parameter_count_matches_authors_code(preset, authors):
+    n = _n_params(build_model(preset))
+    assert abs(n - authors) / authors < 0.005, (preset, n, authors)
+
+
+def test_parameter_table_adds_up_and_paper_structure():
+    model = build_model("paper")
+    table = parameter_table(model)
+    assert table[-1]["total"] == _n_params(model)
+    groups = ("video", "audio", "video attention", "audio attention", "rs-mma", "t embedding")
+    assert all(sum(r[g] for g in groups) == r["total"] for r in table)
+    # The authors' layout: 3 encoder levels x 2 blocks + 3 x 3 decoder blocks with RS-MMA, plus the middle one.
+    assert sum(1 for n, _ in model.named_modules() if type(_).__name__ == "RSMMA") == 3 * 2 + 3 * 3 + 1
+    assert model.config.dropout == 0.1 and model.config.windows == (None, 1, 4, 8)
+
+
+def test_presets_and_unknown_names():
+    assert set(MODEL_PRESETS) == {"tiny", "small", "paper", "ref-small"}
+    cfg = model_config("tiny")
+    assert cfg.video_shape == (16, 3, 16, 16) and cfg.audio_shape == (1, 4096) and cfg.audio_rate == 4
+    assert cfg.dropout == 0.0
+    assert [cfg.level_shapes(lv)[1] // cfg.num_frames for lv in range(3)] == [256, 64, 16]
+    with pytest.raises(ValueError, match="tiny, small, paper, ref-small"):
+        build_model("huge")
+    with pytest.raises(ValueError, match="valid options"):
+        build_model("tiny", chanels=8)
+    with pytest.raises(ValueError, match="shift"):
+        build_model("tiny", shift="sometimes")
+
+
+@pytest.mark.parametrize("preset", ["tiny", "ref-small", "small"])
+def test_shapes_through_presets(preset):
+    model = build_model(preset).eval()
+    cfg = model.config
+    rows = trace_shapes(model)
+    f, c, h, w = cfg.video_shape
+    by_name = {r["block"]: r for r in rows}
+    assert by_name["out_video"]["video (F, C, H, W)"] == cfg.video_shape
+    assert by_name["out_audio"]["audio (C, T)"] == cfg.audio_shape
+    deepest = by_name["middle"]
+    n = cfg.num_levels - 1
+    assert deepest["video (F, C, H, W)"] == (f, cfg.level_channels(n), h >> n, w >> n)  # frames kept, 2x per level
+    assert deepest["audio (C, T)"] == (cfg.level_channels(n), cfg.audio_shape[1] // cfg.audio_rate**n)
+    x = {"video": torch.randn(2, *cfg.video_shape), "audio": torch.randn(2, *cfg.audio_shape)}
+    with torch.no_grad():
+        out = model(x, torch.tensor([0.0, 999.0]))
+    assert out["video"].shape == x["video"].shape and out["audio"].shape == x["audio"].shape
+    assert torch.count_nonzero(out["video"]) == 0  # zero-initialised output layers: a fresh model predicts 0
+
+
+def test_bad_inputs_say_what_to_do():
+    model = build_model("tiny")
+    v, a = torch.randn(1, 16, 3, 16, 16), torch.randn(1, 1, 4096)
+    with pytest.raises(ValueError, match="video of shape"):
+        model({"video": v[:, :8], "audio": a}, torch.zeros(1))
+    with pytest.raises(ValueError, match="audio of shape"):
+        model({"video": v, "audio": a[..., :4000]}, torch.zeros(1))
+    with pytest.raises(ValueError, match="t must have shape"):
+        model({"video": v, "audio": a}, torch.zeros(3))
+    with pytest.raises(ValueError, match="pair"):
+        model(v, torch.zeros(1))
+
+
+def test_timestep_embedding_closed_form():
+    t = torch.tensor([0.0, 1.0, 2.5, 999.0])
+    emb = timestep_embedding(t, 8)
+    assert emb.shape == (4, 8)
+    assert torch.equal(emb[0], torch.tensor([1.0] * 4 + [0.0] * 4))  # cos 0 = 1, sin 0 = 0
+    w = torch.tensor([10000 ** (-i / 4) for i in range(4)])
+    torch.testing.assert_close(emb[2], torch.cat([torch.cos(2.5 * w), torch.sin(2.5 * w)]))
+    assert not torch.allclose(timestep_embedding(torch.tensor([3.0]), 8), timestep_embedding(torch.tensor([3.5]), 8))
+    assert timestep_embedding(t, 7).shape == (4, 7)
+
+
+def test_audio_dilations_double_and_wrap():
+    model = build_model("paper")
+    n = model.config.max_dilation_exp
+    enc = [b[0].audio.conv_in.dilation[0] for b in model.down]
+    assert enc == [2 ** (i % (n + 1)) for i in range(len(enc))]  # 1, 2, 4, ..., 2^N, 1, ...
+    assert max(enc) == 2**n and dilation_schedule(n + 1, n) == 1
+    assert all(m.padding[0] == m.dilation[0] for m in model.modules() if isinstance(m, torch.nn.Conv1d) and m.kernel_size == (3,))
+
+
+def test_autocast_bfloat16_forward_and_backward():
+    model = build_model("tiny")
+    x = {"video": torch.randn(1, 16, 3, 16, 16), "audio": torch.randn(1, 1, 4096)}
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x, torch.tensor([12.25]))
+        loss = out["video"].float().square().mean() + out["audio"].float().square().mean()
+    loss.backward()
+    assert out["video"].shape == x["video"].shape and math.isfinite(loss.item())
+    assert all(p.grad is None or torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_cross_attention_false_has_no_rsmma_and_fewer_params():
+    coupled, separate = build_model("tiny"), build_model("tiny", cross_attention=False)
+    names = [n for n, _ in separate.named_modules()]
+    assert not any(type(m).__name__ == "RSMMA" for m in separate.modules()) and names
+    assert _n_params(separate) < _n_params(coupled)
+
+
+def test_channels_last_layout_gives_the_same_function():
+    a = build_model("tiny", channels_last=False)
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for p in a.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    b = build_model("tiny", channels_last=True)
+    b.load_state_dict(a.state_dict())
+    x = {"video": torch.randn(2, 16, 3, 16, 16), "audio": torch.randn(2, 1, 4096)}
+    t = torch.tensor([3.0, 700.0])
+    oa = a(x, t, shift_generator=torch.Generator().manual_seed(1))
+    ob = b(x, t, shift_generator=torch.Generator().manual_seed(1))
+    for key in oa:
+        torch.testing.assert_close(oa[key], ob[key], rtol=1e-4, atol=1e-5)
+
+
+def test_every_parameter_learns_after_two_steps():
+    """Zero-initialised output layers block gradients only until the first update. A layer that still has
+    an exactly-zero gradient after two optimizer steps can never learn (e.g. two stacked zero layers)."""
+    torch.manual_seed(0)
+    model = mm.build_model("tiny")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x = {"video": torch.randn(2, *model.config.video_shape), "audio": torch.randn(2, *model.config.audio_shape)}
+    t = torch.tensor([10.0, 500.0])
+    target = {k: torch.randn_like(v) for k, v in x.items()}
+    for _ in range(3):
+        opt.zero_grad()
+        out = model(x, t, shift_generator=torch.Generator().manual_seed(0))
+        sum(((out[k] - target[k]) ** 2).mean() for k in out).backward()
+        dead = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
+        opt.step()
+    assert not dead, f"parameters that never receive a gradient: {dead}"
