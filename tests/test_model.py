@@ -103,7 +103,7 @@ def test_audio_dilations_double_and_wrap():
     model = build_model("paper")
     n = model.config.max_dilation_exp
     enc = [b[0].audio.conv_in.dilation[0] for b in model.down]
-    assert enc == [2 ** (i % (n + 1)) for i in range(len(enc))]  # 1, 2, 4, ..., 2^N, 1, ...
+    assert enc == [2 ** ((i + 1) % (n + 1)) for i in range(len(enc))]  # 2, 4, ..., 2^N, 1, 2 (the authors start at 1)
     assert max(enc) == 2**n and dilation_schedule(n + 1, n) == 1
     assert all(m.padding[0] == m.dilation[0] for m in model.modules() if isinstance(m, torch.nn.Conv1d) and m.kernel_size == (3,))
 

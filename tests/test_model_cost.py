@@ -47,8 +47,9 @@ def test_dilated_audio_stack_receptive_field_measured(preset):
     model = build_model(preset)
     chain = audio_encoder_chain(model)
     closed = audio_receptive_fields(model.config)
-    # prefixes of the chain, one per encoder block (a down block adds a pooling and a convolution)
-    ends = [i + 1 for i, layer in enumerate(chain) if isinstance(layer, torch.nn.Conv1d)]
+    # prefixes of the chain, one per encoder block (a down block adds a convolution, then a pooling)
+    conv = [isinstance(layer, torch.nn.Conv1d) for layer in chain]
+    ends = [i + 2 if i + 1 < len(chain) and not conv[i + 1] else i + 1 for i in range(len(chain)) if conv[i]]
     assert len(ends) == len(closed)
     for (name, rf), end in zip(closed, ends):
         length = 4 * rf + 64 * model.config.audio_rate ** model.config.num_levels

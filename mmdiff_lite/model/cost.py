@@ -58,19 +58,20 @@ def audio_encoder_layers(config: UNetConfig) -> list[tuple[str, list[tuple[int, 
     """The audio encoder's 1D layers, block by block: ``[(block name, [(k, d, s), ...]), ...]``.
 
     Mirrors :class:`~mmdiff_lite.model.unet.CoupledUNet`: a k=3 stem, then per block one dilated
-    k=3 convolution (its 1x1 convolutions do not widen the view); down blocks pool first.
+    k=3 convolution (its 1x1 convolutions do not widen the view); down blocks convolve, then pool.
+    Dilation counters start at 1, as in the authors' code (so the first block's dilation is 2).
 
     Taught in: notebooks/04_coupled_unet.ipynb
     """
     out = [("stem_audio", [(3, 1, 1)])]
-    counter, index = 0, 0
+    counter, index = 1, 0
     for level in range(config.num_levels):
         for _ in range(config.num_blocks):
             out.append((f"down.{index}", [(3, dilation_schedule(counter, config.max_dilation_exp), 1)]))
             counter, index = counter + 1, index + 1
         if level < config.num_levels - 1:
             r = config.audio_rate
-            out.append((f"down.{index}", [(r, 1, r), (3, dilation_schedule(counter, config.max_dilation_exp), 1)]))
+            out.append((f"down.{index}", [(3, dilation_schedule(counter, config.max_dilation_exp), 1), (r, 1, r)]))
             counter, index = counter + 1, index + 1
     return out
 

@@ -116,12 +116,12 @@ def audio_encoder_chain(model: nn.Module) -> nn.Sequential:
             convs = [(branch.resample, branch.conv_in)]
         else:
             continue
-        for resample, conv in convs:
-            if resample is not None and not isinstance(resample, nn.Identity):
-                layers.append(copy.deepcopy(resample))
+        for resample, conv in convs:  # conv at the input resolution, then the resampling
             one = nn.Conv1d(1, 1, conv.kernel_size, padding=conv.padding, dilation=conv.dilation, bias=False)
             nn.init.constant_(one.weight, 1.0)
             layers.append(one)
+            if resample is not None and not isinstance(resample, nn.Identity):
+                layers.append(copy.deepcopy(resample))
     return nn.Sequential(*layers)
 
 

@@ -47,12 +47,13 @@ def broadcast_channels(v: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 class ResBranch(nn.Module):
     """One modality's residual block, conditioned on t by a per-channel scale and shift.
 
-    ``x -> GN -> SiLU -> resample -> conv_in -> GN * (1 + scale) + shift -> SiLU -> dropout
+    ``x -> GN -> SiLU -> conv_in -> resample -> GN * (1 + scale) + shift -> SiLU -> dropout
     -> conv_out (1x1, zero-initialised)``, added to ``skip(resample(x))``.
     ``conv_in`` is the modality's 3-wide convolution (2D+1D for video, dilated 1D for audio);
     ``pointwise`` makes its 1x1 convolutions (the output layer and, when the width changes, the
-    skip). ``conv_in`` always runs at the lower of the two resolutions: down-sampling happens
-    before it, up-sampling after it (``resample.mode == "up"``).
+    skip). As in the authors' code, ``conv_in`` runs at the block's *input* resolution and the
+    resampling follows it (down-sampling blocks convolve before pooling, up-sampling blocks before
+    repeating).
 
     Taught in: notebooks/04_coupled_unet.ipynb
     """
@@ -67,11 +68,10 @@ class ResBranch(nn.Module):
         self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
         self.conv_out = zero_init(pointwise(out_ch, out_ch))
         self.skip = pointwise(in_ch, out_ch) if in_ch != out_ch else nn.Identity()
-        self.upsample = getattr(resample, "mode", None) == "up"
 
     def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
         h = F.silu(self.norm_in(x))
-        h = self.resample(self.conv_in(h)) if self.upsample else self.conv_in(self.resample(h))
+        h = self.resample(self.conv_in(h))  # conv at the input resolution, then resample
         h = self.norm_out(h) * (1 + broadcast_channels(scale, h)) + broadcast_channels(shift, h)  # GN(h)(1+s)+b
         h = self.conv_out(self.dropout(F.silu(h)))
         return self.skip(self.resample(x)) + h

@@ -50,7 +50,7 @@ class CoupledUNet(nn.Module):
         self.stem_video = VideoConv(cv, ch)
         self.stem_audio = nn.Conv1d(ca, ch, 3, padding=1)
 
-        counter = 0  # audio dilation counter: 2^(counter mod (N+1)), up in the encoder, down in the decoder
+        counter = 1  # audio dilation counter (the authors start at 1): 2^(counter mod (N+1)), up in the encoder, down in the decoder
         skip_channels = [ch]
         self.down = nn.ModuleList()
         for level, mult in enumerate(cfg.channel_mult):
