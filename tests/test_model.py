@@ -158,3 +158,44 @@ def test_every_parameter_learns_after_two_steps():
         dead = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
         opt.step()
     assert not dead, f"parameters that never receive a gradient: {dead}"
+
+
+def test_trace_shapes_levels_input_channels_and_contents():
+    """Up blocks receive their predecessor's channels plus the skip's; contents match the modules built."""
+    model = build_model("tiny").eval()
+    cfg = model.config
+    rows = trace_shapes(model)
+    by_name = {r["block"]: r for r in rows}
+    skips = [(by_name["stem_video"], by_name["stem_audio"])] + [(by_name[f"down.{i}"],) * 2 for i in range(len(model.down))]
+    prev = by_name["middle"]
+    for i in range(len(model.up)):
+        row, (skip_v, skip_a) = by_name[f"up.{i}"], skips.pop()
+        c = prev["video (F, C, H, W)"][1] + skip_v["video (F, C, H, W)"][1]
+        a = prev["audio (C, T)"][0] + skip_a["audio (C, T)"][0]
+        assert row["in C (v, a)"] == f"{c}/{a}"  # concatenation along channels
+        prev = row
+    for r in rows:
+        if r["video (F, C, H, W)"] is not None:
+            lv = r["level (out)"]
+            assert r["video (F, C, H, W)"][2] == cfg.video_shape[2] >> lv
+    windows = [int(p.split("=")[1]) for r in rows for p in r["contents"].split(" + ") if p.startswith("RS-MMA")]
+    assert windows == [m.window for _, m in mm.rsmma_modules(model)]
+    n_down = sum(r["contents"].count("res (down)") for r in rows)
+    n_up = sum(r["contents"].count("res (up)") for r in rows)
+    assert n_down == n_up == cfg.num_levels - 1
+    assert sum(r["contents"].count("attn") - r["contents"].count("a-attn") for r in rows) == sum(
+        1 for m in model.modules() if type(m).__name__ == "VideoSelfAttention")
+
+
+def test_plot_masks_labels_each_panel_and_marks_segments():
+    import matplotlib.pyplot as plt
+
+    from mmdiff_lite.viz.model import plot_masks
+
+    tm = mm.token_mask(4, 2, 1, 3, 2)
+    fig = plot_masks({"frame": mm.window_mask(4, 2, 1), "token": tm}, xlabel=["key segment", "key token"],
+                     ylabel=["q segment", "q token"], blocks=[None, (3, 2)])
+    a, b = fig.axes[:2]
+    assert (a.get_xlabel(), b.get_xlabel(), a.get_ylabel(), b.get_ylabel()) == ("key segment", "key token", "q segment", "q token")
+    assert len(a.lines) == 0 and len(b.lines) == (4 - 1) * 2  # 3 inner borders per axis
+    plt.close(fig)

@@ -216,3 +216,30 @@ def test_fixed_shift_modes_in_model(impl, shift):
     model(_pair(model), torch.tensor([1.0]))
     windowed = [m for _, m in rsmma_modules(model) if m.window < m.num_frames]
     assert windowed and all(m.last_shift == (0 if shift == "none" else shift) for m in windowed)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_swap_probe_reaches_exactly_the_windows_holding_one_swapped_segment(seed):
+    """Exchanging two key segments changes a query segment iff its window holds exactly one of them,
+    in both directions, for every clip of the batch (one R per call); a change of the GroupNorm
+    statistics instead (scaling one segment) reaches every query segment."""
+    from mmdiff_lite.model.inspect import rsmma_swap_probe
+
+    g = torch.Generator().manual_seed(seed)
+    f, s = 8, 3
+    block = perturb_zero_layers(RSMMA(64, f, s, shift="random"), scale=0.5, generator=g).double()
+    video = torch.randn(3, 64, f, 2, 2, generator=g, dtype=torch.float64)
+    audio = torch.randn(3, 64, f * 4, generator=g, dtype=torch.float64)
+    a, b = (seed % f), (seed % f + 4) % f
+    probe = rsmma_swap_probe(block, video, audio, (a, b), seed=seed)
+    m = window_mask(f, s, probe["shift"])
+    expected = (m[:, a] ^ m[:, b]).expand(3, f)
+    assert torch.equal(probe["video->audio"], expected) and torch.equal(probe["audio->video"], expected)
+    assert 0 < int(expected[0].sum()) < f
+    with torch.no_grad():
+        gen = lambda: torch.Generator().manual_seed(seed)  # noqa: E731
+        v0, _ = block(video, audio, gen())
+        scaled = audio.clone()
+        scaled[..., a * 4:(a + 1) * 4] *= 3  # changes the GroupNorm statistics of the whole clip
+        v1, _ = block(video, scaled, gen())
+    assert ((v1 - v0).abs().amax(dim=(1, 3, 4)) > 1e-9).all()

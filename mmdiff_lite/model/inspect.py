@@ -13,8 +13,9 @@ from torch import nn
 
 from .rsmma import RSMMA, token_mask
 
-__all__ = ["top_blocks", "trace_shapes", "parameter_table", "parameter_groups", "audio_encoder_chain",
-           "measured_receptive_field", "gradient_support", "rsmma_frame_attention", "example_pair"]
+__all__ = ["top_blocks", "block_contents", "trace_shapes", "parameter_table", "parameter_groups",
+           "audio_encoder_chain", "measured_receptive_field", "gradient_support", "rsmma_frame_attention",
+           "rsmma_swap_probe", "example_pair"]
 
 
 def top_blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -35,28 +36,56 @@ def example_pair(config, batch: int = 1, seed: int = 0) -> dict[str, torch.Tenso
             "audio": torch.rand(batch, *config.audio_shape, generator=g) * 2 - 1}
 
 
+def block_contents(module: nn.Module) -> str:
+    """What a top-level block holds, e.g. ``"res + attn + RS-MMA S=1"`` or ``"res (down)"``.
+
+    ``res``: a coupled residual block (``(down)``/``(up)``: it resamples), ``attn``: video
+    self-attention, ``a-attn``: audio self-attention, ``RS-MMA S=s``: cross attention with window s.
+
+    Taught in: notebooks/04_coupled_unet.ipynb
+    """
+    if not isinstance(module, nn.ModuleList):
+        return "conv" if isinstance(module, nn.Conv1d) or not isinstance(module, nn.Sequential) else "GN-SiLU-conv"
+    parts = []
+    for layer in module:
+        if isinstance(layer, RSMMA):
+            parts.append(f"RS-MMA S={layer.window}")
+            continue
+        mode = getattr(layer.audio.resample, "mode", None)
+        parts.append("res" + (f" ({mode})" if mode else ""))
+        parts += ["attn"] * (layer.video_attention is not None) + ["a-attn"] * (layer.audio_attention is not None)
+    return " + ".join(parts)
+
+
 @torch.no_grad()
 def trace_shapes(model: nn.Module, pair: dict | None = None, t: float = 500.0) -> list[dict]:
-    """Run one pair through ``model`` and record, per block, the video ``(F, C, H, W)`` and audio
-    ``(C, T)`` shapes it outputs (per clip; the batch axis dropped) and its parameter count.
+    """Run one pair through ``model`` and record, per block: the level of its output (``"level (out)"``),
+    the video and audio channels it receives (on the way up these include the concatenated skip), the video
+    ``(F, C, H, W)`` and audio ``(C, T)`` shapes it outputs (per clip; batch axis dropped), what it
+    holds (:func:`block_contents`) and its parameter count.
 
     Taught in: notebooks/04_coupled_unet.ipynb
     """
     pair = pair if pair is not None else example_pair(model.config)
+    height = model.config.video_shape[2]
     rows, hooks = [], []
 
     def hook(name, module):
-        def fn(_mod, _inp, out):
+        def fn(_mod, inp, out):
             if isinstance(out, tuple):
-                v, a = out
+                (v, a), (vi, ai) = out, inp[:2]
             elif name.endswith("video"):
-                v, a = out, None
+                v, a, vi, ai = out, None, inp[0], None
             else:
-                v, a = None, out
+                v, a, vi, ai = None, out, None, inp[0]
+            size = v.shape[3] if v is not None else None
             rows.append({
                 "block": name,
+                "level (out)": None if size is None else (height // size).bit_length() - 1,
+                "in C (v, a)": "/".join("-" if x is None else str(x.shape[1]) for x in (vi, ai)),
                 "video (F, C, H, W)": None if v is None else (v.shape[2], v.shape[1], v.shape[3], v.shape[4]),
                 "audio (C, T)": None if a is None else tuple(a.shape[1:]),
+                "contents": block_contents(module),
                 "params": sum(p.numel() for p in module.parameters()),
             })
         return fn
@@ -126,7 +155,10 @@ def audio_encoder_chain(model: nn.Module) -> nn.Sequential:
 
 
 def gradient_support(fn, x: torch.Tensor, index) -> torch.Tensor:
-    """Boolean mask of the inputs that the output element ``index`` of ``fn(x)`` depends on."""
+    """Boolean mask of the inputs that the output element ``index`` of ``fn(x)`` depends on.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
     x = x.clone().requires_grad_(True)
     fn(x)[index].backward()
     return x.grad != 0
@@ -163,3 +195,36 @@ def rsmma_frame_attention(block: RSMMA, video: torch.Tensor, audio: torch.Tensor
         frame = probs.unflatten(-1, (f, lk)).sum(-1).unflatten(-2, (f, lq)).mean(-2)  # (B, h, F, F)
         out[key] = frame.mean((0, 1))
     return out
+
+
+@torch.no_grad()
+def rsmma_swap_probe(block: RSMMA, video: torch.Tensor, audio: torch.Tensor, swap: tuple[int, int],
+                     seed: int = 0, atol: float = 1e-9) -> dict[str, torch.Tensor]:
+    """Which query segments of each clip an RS-MMA call lets a change of two key segments reach.
+
+    Per direction, the key modality's segments ``swap = (a, b)`` are exchanged (video frames for
+    ``"audio->video"``, audio segments for ``"video->audio"``) in every clip, the block is called
+    again with the same shift (one generator seeded with ``seed`` per call), and the query modality's
+    output is compared segment by segment. Swapping keeps the GroupNorm statistics, which RS-MMA
+    takes over the whole clip, so only attention can carry the change. Returns bool ``(B, F)`` per
+    direction (true: that segment's output changed by more than ``atol``; use float64 block and inputs
+    so that unreached segments differ by rounding only) and the ``"shift"`` R that was used.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    f = video.shape[2]
+    order = list(range(f))
+    order[swap[0]], order[swap[1]] = order[swap[1]], order[swap[0]]
+    order = torch.tensor(order, device=video.device)
+
+    def call(v, a):
+        return block(v, a, torch.Generator(device=video.device).manual_seed(seed))
+
+    v0, a0 = call(video, audio)
+    shift = block.last_shift
+    swapped_audio = audio.unflatten(-1, (f, -1)).index_select(2, order).flatten(2)
+    v1, _ = call(video, swapped_audio)
+    _, a1 = call(video.index_select(2, order), audio)
+    video_change = (v1 - v0).abs().amax(dim=(1, 3, 4))  # (B, F): per frame
+    audio_change = (a1 - a0).abs().unflatten(-1, (f, -1)).amax(dim=(1, 3))  # (B, F): per segment
+    return {"video->audio": video_change > atol, "audio->video": audio_change > atol, "shift": shift}

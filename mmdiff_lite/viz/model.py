@@ -13,7 +13,7 @@ __all__ = ["table_text", "plot_masks", "plot_receptive_fields", "plot_cost_curve
 def table_text(rows: list[dict], floats: str = "{:.3f}") -> str:
     """Plain-text table of dict rows sharing their keys (numbers right-aligned).
 
-    Taught in: notebooks/04_coupled_unet.ipynb
+    Taught in: notebooks/04_coupled_unet.ipynb, notebooks/05_rs_mma.ipynb
     """
     keys = list(rows[0])
 
@@ -30,44 +30,61 @@ def table_text(rows: list[dict], floats: str = "{:.3f}") -> str:
     return "\n".join([line(keys), line(["-" * w for w in widths]), *map(line, cells)])
 
 
-def plot_masks(masks: dict, ncols: int = 4, size: float = 2.2, xlabel: str = "key segment k",
-               ylabel: str = "query segment q"):
+def plot_masks(masks: dict, ncols: int = 4, size: float = 2.2, xlabel="key segment k",
+               ylabel="query segment q", blocks=None):
     """Boolean masks (title -> 2D tensor) drawn side by side (true = may attend, dark).
+
+    ``xlabel``/``ylabel``: one label for every panel, or a list with one per panel. ``blocks``: per
+    panel ``(rows, cols)`` tokens per segment (or ``None``): thin lines then mark the segment borders.
 
     Taught in: notebooks/05_rs_mma.ipynb
     """
     n = len(masks)
+    per_panel = lambda v: list(v) if isinstance(v, (list, tuple)) else [v] * n  # noqa: E731
+    xlabels, ylabels, blocks = per_panel(xlabel), per_panel(ylabel), per_panel(blocks)
     ncols = min(ncols, n)
     nrows = (n + ncols - 1) // ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
-    for ax, (title, m) in zip(axes.flat, masks.items()):
-        ax.imshow(np.asarray(m, dtype=float), cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
+    for i, (ax, (title, m)) in enumerate(zip(axes.flat, masks.items())):
+        m = np.asarray(m, dtype=float)
+        ax.imshow(m, cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_xticks([]), ax.set_yticks([])
+        ax.set_xlabel(xlabels[i], fontsize=8)
+        ax.set_ylabel(ylabels[i], fontsize=8)
+        if blocks[i] is not None:
+            rows, cols = blocks[i]
+            for y in np.arange(rows, m.shape[0], rows) - 0.5:
+                ax.axhline(y, color="tab:blue", lw=0.6)
+            for x in np.arange(cols, m.shape[1], cols) - 0.5:
+                ax.axvline(x, color="tab:blue", lw=0.6)
     for ax in axes.flat[n:]:
         ax.axis("off")
-    axes[-1, 0].set_xlabel(xlabel, fontsize=8)
-    axes[-1, 0].set_ylabel(ylabel, fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def plot_receptive_fields(rows: list[tuple[str, int]], sample_rate: float, frame_seconds: float):
-    """Receptive field of the audio encoder, block by block, in samples and against one video frame.
+def plot_receptive_fields(rows: list[tuple[str, int]], sample_rate: float, frame_seconds: float,
+                          clip_seconds: float | None = None):
+    """Receptive field of the audio encoder, block by block, in milliseconds (bars, log scale; the
+    numbers on the bars are input samples), against one video frame and, when given, the whole clip.
 
     Taught in: notebooks/04_coupled_unet.ipynb
     """
     names, rf = zip(*rows)
-    seconds = np.array(rf) / sample_rate
+    ms = np.array(rf) / sample_rate * 1000
     fig, ax = plt.subplots(figsize=(7, 3))
-    ax.bar(range(len(rf)), seconds * 1000, color="tab:orange")
-    ax.axhline(frame_seconds * 1000, color="k", ls="--", lw=1, label="one video frame")
+    ax.bar(range(len(rf)), ms, color="tab:orange")
+    ax.axhline(frame_seconds * 1000, color="k", ls="--", lw=1, label=f"one video frame ({frame_seconds * 1000:g} ms)")
+    if clip_seconds is not None:
+        ax.axhline(clip_seconds * 1000, color="tab:red", ls=":", lw=1.2, label=f"whole clip ({clip_seconds * 1000:g} ms)")
     ax.set_yscale("log")
     ax.set_xticks(range(len(rf)), names, rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel("receptive field (ms, log)")
+    ax.set_ylabel("receptive field (ms, log scale)", fontsize=8)
     for i, r in enumerate(rf):
-        ax.text(i, seconds[i] * 1000 * 1.1, str(r), ha="center", fontsize=7)
-    ax.legend(fontsize=8)
+        ax.text(i, ms[i] * 1.1, str(r), ha="center", fontsize=7)
+    ax.set_ylim(top=ms.max() * 3)
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 
