@@ -59,3 +59,14 @@ def test_atomic_path_replaces_whole_files_only(tmp_path):
     with atomic_path(target) as tmp:
         tmp.write_text("new")
     assert target.read_text() == "new" and (target.stat().st_mode & 0o044) == 0o044  # readable by others
+
+
+def test_option_overrides_parse_json_or_strings():
+    import pytest
+
+    from mmdiff_lite.commands.options import parse_overrides
+
+    assert parse_overrides(["channels=32", "windows=[null,1,4]", "shift=none", "cross_attention=false"]) == {
+        "channels": 32, "windows": (None, 1, 4), "shift": "none", "cross_attention": False}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_overrides(["channels"])

@@ -5,9 +5,9 @@ Each case runs in a fresh process (honest peak memory); times are medians after 
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..model import MODEL_PRESETS
+from .options import parse_overrides
 
 
 def _threads(p: argparse.ArgumentParser) -> None:
@@ -56,12 +56,7 @@ def run_rsmma(args) -> int:
 def run_step(args) -> int:
     from ..bench.measure import step_report
 
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        if not value:
-            raise ValueError(f"--set {item!r}: use KEY=JSON, e.g. rsmma_impl='\"dense\"'")
-        overrides[key] = json.loads(value)
+    overrides = parse_overrides(args.set, "--set")
     r = step_report(args.preset, args.batch_size, args.reps, overrides, args.threads)
     print(f"preset {args.preset}, batch {args.batch_size}, {r['params']:,} parameters, overrides {overrides or 'none'}")
     print(f"training step (forward, MSE, backward): {r['step_seconds']:.3f} s")

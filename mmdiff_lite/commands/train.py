@@ -8,7 +8,8 @@ Under torchrun the same command trains with DistributedDataParallel (nccl on GPU
 from __future__ import annotations
 
 import argparse
-import json
+
+from .options import parse_overrides
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,28 +39,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _model_overrides(items: list[str], no_cross: bool) -> dict:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise ValueError(f"--model takes KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-        if isinstance(out[key], list):
-            out[key] = tuple(out[key])
-    if no_cross:
-        out["cross_attention"] = False
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     from mmdiff_lite.model import model_config
     from mmdiff_lite.train import train, train_config
 
-    overrides = _model_overrides(args.model, args.no_cross_attention)
+    overrides = parse_overrides(args.model)
+    if args.no_cross_attention:
+        overrides["cross_attention"] = False
     cfg = train_config(args.preset, steps=args.steps, batch_size=args.batch_size, accumulation=args.accumulation,
                        lr=args.lr, warmup_steps=args.warmup_steps, ema_decay=args.ema_decay,
                        loss_weighting=args.loss_weighting, seed=args.seed, data_dir=args.data_dir,
