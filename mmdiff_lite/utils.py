@@ -18,7 +18,7 @@ __all__ = ["default_device", "make_generator", "seed_everything", "atomic_path",
 
 
 def default_device() -> torch.device:
-    """The best device here: CUDA when present, else the CPU (never hard-code ``.cuda()``)."""
+    """The best device here: CUDA when present, else the CPU (so no code needs to name a device)."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
