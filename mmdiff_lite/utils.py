@@ -5,6 +5,7 @@ Nothing here knows about diffusion, models or data.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import random
 import tempfile
@@ -14,7 +15,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-__all__ = ["default_device", "make_generator", "seed_everything", "atomic_path", "resolve_generator"]
+__all__ = ["default_device", "make_generator", "seed_everything", "atomic_path", "resolve_generator", "sha256_file"]
 
 
 def default_device() -> torch.device:
@@ -41,6 +42,15 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """The sha256 hex digest of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 @contextlib.contextmanager

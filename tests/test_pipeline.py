@@ -75,3 +75,31 @@ def test_sample_cli_writes_everything(run_dir, tmp_path, capsys):
     assert (out / "pair_01.mp4").stat().st_size > 0 and (out / "contact_sheet.png").is_file()
     assert main(["sample", "--checkpoint", str(run_dir), "--out", str(out), "--shift", "sideways"]) == 2
     assert "--shift takes" in capsys.readouterr().err
+
+
+def test_shift_mode_sets_and_restores_windowed_blocks():
+    model = mm.build_model("tiny")
+    before = [(m.window, m.shift) for _, m in mm.rsmma_modules(model)]
+    with mm.shift_mode(model, 0):
+        inside = [(m.window, m.num_frames, m.shift) for _, m in mm.rsmma_modules(model)]
+    assert all(s == 0 for w, f, s in inside if w < f)  # windowed blocks pinned
+    assert [(m.window, m.shift) for _, m in mm.rsmma_modules(model)] == before  # restored
+    with pytest.raises(ValueError, match="F-S"):
+        with mm.shift_mode(model, 15):  # S = 4 blocks allow shifts 0..12 only
+            pass
+
+
+def test_generate_refuses_two_callbacks_and_restores_train_mode():
+    model = mm.build_model("tiny").train()
+    video = torch.stack([mm.synthetic_clip(i)["video"] for i in range(1)])
+    with pytest.raises(ValueError, match="not both"):
+        mm.generate(model, 1, steps=2, given={"video": video}, callback=lambda *a: None, progress=False)
+    with pytest.raises(ValueError):
+        mm.generate(model, 1, steps=2, method="dpm_solver", order=7, progress=False)
+    assert model.training
+
+
+def test_sample_rejects_mismatched_x_T():
+    zero = lambda x, t: {k: torch.zeros_like(v) for k, v in x.items()}
+    with pytest.raises(ValueError, match="x_T has shapes"):
+        mm.sample(zero, {"a": (2, 3)}, schedule=mm.linear_schedule(), method="ddim", steps=2, x_T={"a": torch.zeros(2, 4)})

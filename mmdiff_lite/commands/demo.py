@@ -26,6 +26,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     import mmdiff_lite as mm
+    from mmdiff_lite.metrics.sync import HEADLINE_KEYS
     from mmdiff_lite.utils import atomic_path
     from mmdiff_lite.viz.sheet import save_contact_sheet
 
@@ -58,8 +59,7 @@ def run(args: argparse.Namespace) -> int:
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2))
     print(f"wrote {args.n} pairs (mp4 with sound) to {out}/pair_XX.mp4, {out}/contact_sheet.png, {out}/metrics.json")
-    shown = ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility")
-    print("sync scores of the pairs: " + ", ".join(f"{k} {scores[k]:.2f}" for k in shown if k in scores))
+    print("sync scores of the pairs: " + ", ".join(f"{k} {scores[k]:.2f}" for k in HEADLINE_KEYS))
     print(f"toy sampler: DPM-Solver 20 steps W1 {toy['dpm_solver_20']['sliced_w1']:.3f} in {toy['dpm_solver_20']['seconds']:.2f} s; "
           f"DDPM 1000 steps W1 {toy['ddpm_1000']['sliced_w1']:.3f} in {toy['ddpm_1000']['seconds']:.2f} s")
     return 0

@@ -55,23 +55,22 @@ def write_pairs(out: Path, pairs: dict, preset: str, extra: dict) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from mmdiff_lite.diffusion import get_schedule
     from mmdiff_lite.pipeline import generate, load_model
-    from mmdiff_lite.pipeline.evaluate import with_shift
+    from mmdiff_lite.model import shift_mode
     from mmdiff_lite.utils import default_device
 
     if args.n < 1 or args.steps < 1:
         raise ValueError("--n and --steps must be at least 1")
     model, meta = load_model(args.checkpoint, device=default_device())
     shift = args.shift or "random"
-    if shift not in ("random", "none"):
-        try:
-            shift = int(shift)
-        except ValueError:
-            raise ValueError(f"--shift takes random, none or an integer, got {args.shift!r}") from None
+    if shift not in ("random", "none") and not shift.isdigit():
+        raise ValueError(f"--shift takes random, none or an integer, got {args.shift!r}")
     options = {"order": args.order} if args.order else {}
     start = time.perf_counter()
-    with with_shift(model, shift):
-        pairs = generate(model, args.n, method=args.method, steps=args.steps, seed=args.seed,
+    schedule = get_schedule(meta.get("schedule", "linear"))  # the schedule the model was trained with
+    with shift_mode(model, shift):
+        pairs = generate(model, args.n, method=args.method, steps=args.steps, seed=args.seed, schedule=schedule,
                          batch_size=args.batch_size, progress=not args.no_progress, **options)
     seconds = time.perf_counter() - start
     preset = meta.get("train_config", {}).get("data_preset") or meta["model_config"]["name"]

@@ -19,20 +19,13 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from ..utils import sha256_file
+
 __all__ = ["ChecksumError", "download", "extract", "fetch", "read_checksums", "write_checksums", "sha256_file"]
 
 
 class ChecksumError(ValueError):
     """A downloaded file whose sha256 is not the one expected."""
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """The sha256 hex digest of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def download(url: str, dest: str | os.PathLike, sha256: str | None = None, progress: bool = True) -> Path:
@@ -132,7 +125,7 @@ def read_checksums(path: str | os.PathLike) -> dict[str, str]:
 
 def write_checksums(path: str | os.PathLike, checksums: dict[str, str]) -> None:
     """Write ``{name: sha256}`` in sha256sum format (so ``sha256sum -c`` can check it too)."""
-    from ..utils import atomic_path
+    from ..utils import sha256_file, atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text("".join(f"{d}  {n}\n" for n, d in sorted(checksums.items())))

@@ -57,6 +57,9 @@ def sample(model_fn: ModelFn, shapes: Mapping[str, Sequence[int]], *, schedule: 
     if x_T is None:
         x = initial_noise(shapes, gen, device, dtype)
     else:
+        got = {k: tuple(v.shape) for k, v in x_T.items()}
+        if got != {k: tuple(v) for k, v in shapes.items()}:
+            raise ValueError(f"x_T has shapes {got} but shapes asks for {dict(shapes)}")
         x = {k: v.clone() for k, v in x_T.items()}
     if method == "ddpm" and steps is None:
         steps = schedule.T

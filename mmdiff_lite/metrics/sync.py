@@ -21,7 +21,10 @@ from ..data.presets import ClipConfig, clip_preset
 from .audio import analyze_audio
 from .video import analyze_video
 
-__all__ = ["match_events", "sync_scores", "score_pairs", "format_scores", "SCORE_KEYS"]
+__all__ = ["match_events", "sync_scores", "score_pairs", "format_scores", "SCORE_KEYS", "HEADLINE_KEYS"]
+
+#: The five scores reported in tables: sync (f1, f1_exact, semantic) and plausibility of each modality.
+HEADLINE_KEYS = ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility")
 
 #: The per-clip scores :func:`score_pairs` returns (all in [0, 1] except the counts).
 SCORE_KEYS = (
@@ -127,7 +130,7 @@ def sync_scores(video, audio, preset: str | ClipConfig = "tiny", tolerance: int 
     return out
 
 
-def format_scores(table: dict[str, dict], keys=("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility")) -> str:
+def format_scores(table: dict[str, dict], keys=HEADLINE_KEYS) -> str:
     """A plain-text table: one row per named score dict (e.g. from :func:`sync_scores`), chosen columns.
 
     Taught in: notebooks/03_audio_video_data.ipynb

@@ -20,12 +20,13 @@ from torch import nn
 from .audio import dilation_schedule
 from .config import UNetConfig, model_config
 from .embedding import TimestepEmbedding
+from ..utils import resolve_generator
 from .layers import group_norm, zero_init
 from .resblock import MMResBlock, MMSequence
-from .rsmma import RSMMA
+from .rsmma import RSMMA, draw_shift
 from .video import VideoConv
 
-__all__ = ["CoupledUNet", "build_model", "shift_generator", "rsmma_modules", "perturb_zero_layers"]
+__all__ = ["CoupledUNet", "build_model", "shift_generator", "shift_mode", "rsmma_modules", "perturb_zero_layers"]
 
 
 class CoupledUNet(nn.Module):
@@ -171,14 +172,35 @@ def shift_generator(model: CoupledUNet, generator: torch.Generator | int | None)
 
     Taught in: notebooks/05_rs_mma.ipynb
     """
-    if isinstance(generator, int):
-        generator = torch.Generator().manual_seed(generator)
+    generator = resolve_generator(generator)
     old = model.shift_generator
     model.shift_generator = generator
     try:
         yield model
     finally:
         model.shift_generator = old
+
+
+@contextlib.contextmanager
+def shift_mode(model: nn.Module, mode: str | int) -> Iterator[nn.Module]:
+    """Within the ``with`` block, every windowed RS-MMA block of ``model`` uses shift ``mode``:
+    ``"random"`` (the authors, also at sampling time), ``"none"`` (R = 0) or a fixed integer in [0, F - S].
+    Full-attention blocks (S = F) have no shift and are left alone.
+
+    Taught in: notebooks/07_joint_sampling.ipynb
+    """
+    blocks = [m for _, m in rsmma_modules(model) if m.window < m.num_frames]
+    for m in blocks:
+        if mode not in ("random", "none"):
+            draw_shift(m.num_frames, m.window, int(mode))  # raises ValueError when outside [0, F - S]
+    saved = [m.shift for m in blocks]
+    for m in blocks:
+        m.shift = mode if mode in ("random", "none") else int(mode)
+    try:
+        yield model
+    finally:
+        for m, s in zip(blocks, saved):
+            m.shift = s
 
 
 @torch.no_grad()

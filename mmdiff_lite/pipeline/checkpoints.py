@@ -7,7 +7,6 @@ Taught in: notebooks/00_quickstart.ipynb, notebooks/06_training.ipynb.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import torch
 from ..model import build_model, model_config
 from ..model.config import UNetConfig
 from ..train.checkpoint import load_weights
+from ..utils import sha256_file
 
 __all__ = ["SHIPPED_DIR", "shipped_checkpoints", "resolve_checkpoint", "model_from_config", "load_model", "ship", "load_or_train"]
 
@@ -28,14 +28,6 @@ def shipped_checkpoints() -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
     """A shipped name (sha256-verified) or a path to a ``.safetensors`` file or a run folder."""
     shipped = shipped_checkpoints()
@@ -45,7 +37,7 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
         path = SHIPPED_DIR / rec["file"]
         if not path.is_file():
             raise FileNotFoundError(f"shipped checkpoint {key!r} is missing ({rec['file']}); reinstall the kit")
-        if _sha256(path) != rec["sha256"]:
+        if sha256_file(path) != rec["sha256"]:
             raise ValueError(f"shipped checkpoint {key!r} fails its sha256 check; the file is damaged, reinstall the kit")
         return path
     path = Path(name_or_path)
@@ -94,7 +86,7 @@ def ship(run_dir: str | Path, name: str, *, command: str, scores: dict, dtype: t
     dest = SHIPPED_DIR / f"{name}.safetensors"
     keep = {k: meta[k] for k in ("step", "wall_seconds", "train_config", "model_config", "schedule") if k in meta}
     save_weights(dest, state, {**keep, "shipped_as": name}, dtype=dtype)
-    record = {"file": dest.name, "sha256": _sha256(dest), "bytes": dest.stat().st_size, "dtype": str(dtype).split(".")[-1],
+    record = {"file": dest.name, "sha256": sha256_file(dest), "bytes": dest.stat().st_size, "dtype": str(dtype).split(".")[-1],
               "command": command, "seed": meta["train_config"]["seed"], "steps": meta["step"],
               "wall_seconds": round(meta["wall_seconds"], 1), "scores": scores}
     manifest = {**shipped_checkpoints(), name: record}

@@ -9,11 +9,10 @@ from typing import Iterable
 
 import torch
 
-from ..metrics import sync_scores
-from ..model import rsmma_modules
+from ..metrics.sync import HEADLINE_KEYS, sync_scores
 from .generate import generate
 
-__all__ = ["SAMPLER_TABLE", "score_generated", "compare_samplers", "with_shift"]
+__all__ = ["SAMPLER_TABLE", "score_generated", "compare_samplers"]
 
 #: The sampler comparison of the training issue: (label, method, steps, options).
 SAMPLER_TABLE = [
@@ -23,7 +22,6 @@ SAMPLER_TABLE = [
     ("DPM-Solver++-20", "dpm_solver++", 20, {"order": 2}),
 ]
 
-KEYS = ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility")
 
 
 def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str = "dpm_solver", steps: int = 20,
@@ -33,7 +31,7 @@ def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str 
     pairs = generate(model, n, method=method, steps=steps, seed=seed, batch_size=batch_size, progress=progress, **options)
     seconds = time.perf_counter() - start
     scores = sync_scores(pairs["video"], pairs["audio"], preset=preset)
-    return {"seconds": seconds, **{k: scores[k] for k in KEYS}, "pairs": pairs}
+    return {"seconds": seconds, **{k: scores[k] for k in HEADLINE_KEYS}, "pairs": pairs}
 
 
 def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterable = SAMPLER_TABLE, *,
@@ -45,22 +43,3 @@ def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterabl
         r.pop("pairs")
         rows.append({"sampler": label, "nfe": steps, **r})
     return rows
-
-
-class with_shift:
-    """Context manager: every RS-MMA block of ``model`` uses shift ``mode`` ("random", "none" or an int)."""
-
-    def __init__(self, model: torch.nn.Module, mode):
-        self.blocks = [m for _, m in rsmma_modules(model)]
-        self.mode, self.saved = mode, []
-
-    def __enter__(self):
-        self.saved = [m.shift for m in self.blocks]
-        for m in self.blocks:
-            m.shift = self.mode
-        return self
-
-    def __exit__(self, *exc):
-        for m, s in zip(self.blocks, self.saved):
-            m.shift = s
-        return False

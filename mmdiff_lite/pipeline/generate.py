@@ -65,8 +65,17 @@ def generate(model: torch.nn.Module, n: int, *, method: str = "dpm_solver", step
     schedule = schedule or linear_schedule()
     device = next(model.parameters()).device
     cfg = model.config
+    if given and "callback" in options:
+        raise ValueError("give either `given` (replacement conditioning) or your own `callback`, not both")
     was_training = model.training
     model.eval()
+    try:
+        return _generate(model, n, method, steps, seed, schedule, batch_size, progress, given, options, device, cfg)
+    finally:
+        model.train(was_training)
+
+
+def _generate(model, n, method, steps, seed, schedule, batch_size, progress, given, options, device, cfg) -> dict:
     out = {"video": [], "audio": []}
     batches = range(0, n, batch_size)
     for b, start in enumerate(tqdm(batches, desc=f"{method} x{steps}", disable=not progress, leave=False)):
@@ -83,5 +92,4 @@ def generate(model: torch.nn.Module, n: int, *, method: str = "dpm_solver", step
         x = sample(fn, shapes, schedule=schedule, method=method, steps=steps, generator=gen, x_T=x_T, **options)
         for k in out:
             out[k].append(x[k].clamp(-1, 1).float().cpu())
-    model.train(was_training)
     return {k: torch.cat(v) for k, v in out.items()}

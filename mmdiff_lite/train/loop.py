@@ -172,7 +172,7 @@ class Trainer:
         from ..metrics import sync_scores
         from ..pipeline.generate import generate
 
-        pairs = generate(self.ema.model, self.cfg.preview_n, seed=0, progress=False)
+        pairs = generate(self.ema.model, self.cfg.preview_n, seed=0, schedule=self.schedule, progress=False)
         scores = sync_scores(pairs["video"], pairs["audio"], preset=self.cfg.data_preset or self.cfg.preset)
         self._log({"step": self.step, "preview": {k: v for k, v in scores.items() if isinstance(v, float)}})
 

@@ -49,8 +49,9 @@ def scatter_row(points: Mapping[str, torch.Tensor], lim: float = 2.5, size: floa
 
 
 def to_image(frame: torch.Tensor) -> np.ndarray:
-    """(C, H, W) in [-1, 1] -> (H, W, C) in [0, 1] for imshow (values outside are clipped)."""
-    return ((frame.detach().float().cpu().permute(1, 2, 0).clamp(-1, 1) + 1) / 2).numpy()
+    """(C, H, W) in [-1, 1] -> (H, W, 3) in [0, 1] for imshow (clipped; grey frames become RGB)."""
+    img = ((frame.detach().float().cpu().permute(1, 2, 0).clamp(-1, 1) + 1) / 2).numpy()
+    return img.repeat(3, axis=2) if img.shape[2] == 1 else img
 
 
 def plot_pair_along_t(rows: Sequence[tuple[str, Mapping[str, torch.Tensor]]], sample_rate: int,

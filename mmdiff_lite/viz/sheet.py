@@ -9,6 +9,7 @@ import os
 import numpy as np
 import torch
 
+from ..data.io import to_uint8_frames
 from ..utils import atomic_path
 
 __all__ = ["contact_sheet", "save_contact_sheet"]
@@ -18,17 +19,14 @@ def contact_sheet(video: torch.Tensor, max_frames: int = 8, scale: int = 4, gap:
     """(B, F, C, H, W) in [-1, 1] -> uint8 image (rows = clips, columns = evenly spaced frames)."""
     if video.ndim != 5:
         raise ValueError(f"video must be (B, F, C, H, W), got {tuple(video.shape)}")
-    b, f, c, h, w = video.shape
+    b, f, _, h, w = video.shape
     idx = np.unique(np.linspace(0, f - 1, min(max_frames, f)).round().astype(int))
-    frames = ((video[:, idx].detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().byte()
-    frames = frames.expand(-1, -1, 3, -1, -1) if c == 1 else frames
-    frames = frames.repeat_interleave(scale, -1).repeat_interleave(scale, -2)  # nearest upscaling
     hh, ww = h * scale + gap, w * scale + gap
     sheet = np.full((b * hh + gap, len(idx) * ww + gap, 3), 255, np.uint8)
     for i in range(b):
-        for j in range(len(idx)):
-            sheet[gap + i * hh: gap + i * hh + h * scale, gap + j * ww: gap + j * ww + w * scale] = \
-                frames[i, j].permute(1, 2, 0).numpy()
+        frames = to_uint8_frames(video[i, idx], scale)  # (len(idx), H*scale, W*scale, 3)
+        for j, frame in enumerate(frames):
+            sheet[gap + i * hh: gap + i * hh + h * scale, gap + j * ww: gap + j * ww + w * scale] = frame
     return sheet
 
 
