@@ -199,3 +199,21 @@ def test_plot_masks_labels_each_panel_and_marks_segments():
     assert (a.get_xlabel(), b.get_xlabel(), a.get_ylabel(), b.get_ylabel()) == ("key segment", "key token", "q segment", "q token")
     assert len(a.lines) == 0 and len(b.lines) == (4 - 1) * 2  # 3 inner borders per axis
     plt.close(fig)
+
+
+def test_circular_temporal_padding_is_cyclic_shift_equivariant():
+    """With circular padding the 2D+1D conv commutes with rolling the frames; with zeros it does not
+    (the last frame loses its neighbour: the boundary effect notebook 05 discusses)."""
+    from mmdiff_lite.model.video import VideoConv
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 8, 5, 5)
+    for mode, equivariant in (("circular", True), ("zeros", False)):
+        conv = VideoConv(4, 6, temporal_padding=mode)
+        rolled_first = conv(x.roll(3, dims=2))
+        rolled_after = conv(x).roll(3, dims=2)
+        assert torch.allclose(rolled_first, rolled_after, atol=1e-5) == equivariant, mode
+    model = mm.build_model("tiny", temporal_padding="circular")
+    assert sum(isinstance(m, torch.nn.Conv3d) and m.padding_mode == "circular" for m in model.modules()) == 17
+    with pytest.raises(ValueError, match="temporal_padding"):
+        mm.build_model("tiny", temporal_padding="reflect")

@@ -59,6 +59,7 @@ class UNetConfig:
     emb_mult: int = 1
     dropout: float = 0.0
     channels_last: bool = False
+    temporal_padding: str = "zeros"  # "zeros" (the authors) or "circular" (frames on a ring, like RS-MMA's mod F)
 
     def __post_init__(self):
         # Lists given as overrides become tuples so that configs stay hashable and comparable.
@@ -99,6 +100,8 @@ class UNetConfig:
         if len(self.windows) != n:
             raise ValueError(f"windows has {len(self.windows)} entries but the U-Net has {n} levels "
                              f"(channel_mult={self.channel_mult}): give one window (or None) per level")
+        if self.temporal_padding not in ("zeros", "circular"):
+            raise ValueError(f"temporal_padding={self.temporal_padding!r}: use 'zeros' or 'circular'")
         if self.rsmma_impl not in ("dense", "windowed"):
             raise ValueError(f"rsmma_impl={self.rsmma_impl!r}: use 'dense' or 'windowed'")
         if not (self.shift in ("random", "none") or (isinstance(self.shift, int) and not isinstance(self.shift, bool))):

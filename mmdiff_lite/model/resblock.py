@@ -32,10 +32,10 @@ class MMResBlock(nn.Module):
 
     def __init__(self, in_ch: int, out_ch: int, emb_dim: int, dilation: int = 1, updown: str | None = None,
                  video_attention: bool = False, audio_attention: bool = False, rate: int = 4,
-                 dropout: float = 0.0, heads: int = 4, groups: int = 32):
+                 dropout: float = 0.0, heads: int = 4, groups: int = 32, temporal_padding: str = "zeros"):
         super().__init__()
         self.emb = nn.Sequential(nn.SiLU(), nn.Linear(emb_dim, 2 * out_ch))
-        self.video = video_branch(in_ch, out_ch, updown, dropout, groups)
+        self.video = video_branch(in_ch, out_ch, updown, dropout, groups, temporal_padding)
         self.audio = audio_branch(in_ch, out_ch, dilation, updown, rate, dropout, groups)
         self.video_attention = VideoSelfAttention(out_ch, heads, groups) if video_attention else None
         self.audio_attention = AudioSelfAttention(out_ch, heads, groups) if audio_attention else None

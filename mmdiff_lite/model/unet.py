@@ -48,7 +48,7 @@ class CoupledUNet(nn.Module):
         ca = cfg.audio_shape[0]
         ch = cfg.level_channels(0)
         self.time_embed = TimestepEmbedding(cfg.channels, cfg.emb_dim)
-        self.stem_video = VideoConv(cv, ch)
+        self.stem_video = VideoConv(cv, ch, temporal_padding=cfg.temporal_padding)
         self.stem_audio = nn.Conv1d(ca, ch, 3, padding=1)
 
         counter = 1  # audio dilation counter (the authors start at 1): 2^(counter mod (N+1)), up in the encoder, down in the decoder
@@ -82,7 +82,7 @@ class CoupledUNet(nn.Module):
                     block.append(self._res(ch, ch, counter, updown="up"))
                 self.up.append(block)
 
-        out_conv = VideoConv(ch, cv)
+        out_conv = VideoConv(ch, cv, temporal_padding=cfg.temporal_padding)
         zero_init(out_conv.temporal)  # only the last factor: zeroing both would leave the two with no gradient
         self.out_video = nn.Sequential(group_norm(ch, cfg.norm_groups), nn.SiLU(), out_conv)
         self.out_audio = nn.Sequential(group_norm(ch, cfg.norm_groups), nn.SiLU(), zero_init(nn.Conv1d(ch, ca, 3, padding=1)))
@@ -91,7 +91,8 @@ class CoupledUNet(nn.Module):
     def _res(self, in_ch, out_ch, counter, updown=None, video_attention=False, audio_attention=False):
         cfg = self.config
         return MMResBlock(in_ch, out_ch, cfg.emb_dim, dilation_schedule(counter, cfg.max_dilation_exp), updown,
-                          video_attention, audio_attention, cfg.audio_rate, cfg.dropout, cfg.heads, cfg.norm_groups)
+                          video_attention, audio_attention, cfg.audio_rate, cfg.dropout, cfg.heads, cfg.norm_groups,
+                          cfg.temporal_padding)
 
     def _rsmma(self, ch, window, shift=None):
         cfg = self.config

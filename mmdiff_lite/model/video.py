@@ -28,11 +28,12 @@ class VideoConv(nn.Module):
     Taught in: notebooks/04_coupled_unet.ipynb
     """
 
-    def __init__(self, in_ch: int, out_ch: int, kernel: int = 3):
+    def __init__(self, in_ch: int, out_ch: int, kernel: int = 3, temporal_padding: str = "zeros"):
         super().__init__()
         p = kernel // 2
         self.spatial = nn.Conv3d(in_ch, out_ch, (1, kernel, kernel), padding=(0, p, p))
-        self.temporal = nn.Conv3d(out_ch, out_ch, (kernel, 1, 1), padding=(p, 0, 0))
+        # "circular" treats the clip's frames as a ring: the last frame's neighbour is the first
+        self.temporal = nn.Conv3d(out_ch, out_ch, (kernel, 1, 1), padding=(p, 0, 0), padding_mode=temporal_padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.temporal(self.spatial(x))
@@ -70,10 +71,11 @@ def video_pointwise(in_ch: int, out_ch: int) -> nn.Conv3d:
 
 
 def video_branch(in_ch: int, out_ch: int, updown: str | None = None, dropout: float = 0.0,
-                 groups: int = 32) -> ResBranch:
+                 groups: int = 32, temporal_padding: str = "zeros") -> ResBranch:
     """The video residual branch: GN, SiLU, [resample], 2D+1D conv, scale/shift, SiLU, 1x1 conv.
 
     Taught in: notebooks/04_coupled_unet.ipynb
     """
     resample = VideoResample(updown) if updown else None
-    return ResBranch(in_ch, out_ch, VideoConv(in_ch, out_ch), video_pointwise, resample, dropout, groups)
+    conv = VideoConv(in_ch, out_ch, temporal_padding=temporal_padding)
+    return ResBranch(in_ch, out_ch, conv, video_pointwise, resample, dropout, groups)
