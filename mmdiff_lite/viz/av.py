@@ -19,7 +19,7 @@ import torch
 from ..data.io import encode_mp4
 from ..data.presets import ClipConfig, clip_preset
 
-__all__ = ["show_pair", "pair_figure", "pair_html"]
+__all__ = ["show_pair", "pair_figure", "pair_html", "draw_spectrogram"]
 
 _DISPLAY_SIDE = 128  # frames are enlarged (nearest) to at least this many pixels on their short side
 
@@ -48,6 +48,23 @@ def _unpack(pair_or_video, audio, fps, sample_rate, preset):
     return video, audio, float(fps), int(sample_rate), truth
 
 
+def draw_spectrogram(ax, wav, rate: int, nfft: int = 256, range_db: float = 50.0, clim_db=None):
+    """Log-power spectrogram of a mono waveform on ``ax`` (time in s, frequency in Hz): ``range_db`` below its
+    peak, or the fixed colour range ``clim_db`` (dB) so that several rows can be compared.
+
+    Taught in: notebooks/01_forward_diffusion.ipynb, notebooks/03_audio_video_data.ipynb
+    """
+    import matplotlib.pyplot as plt
+
+    wav = np.asarray(wav, dtype=np.float64)
+    cmap = plt.get_cmap("magma").with_extremes(bad="black", under="black")
+    with np.errstate(divide="ignore"):  # silent stretches have log(0) power: drawn black
+        power, _, _, image = ax.specgram(wav, NFFT=nfft, Fs=rate, noverlap=nfft * 3 // 4, cmap=cmap)
+    top = 10 * np.log10(max(float(power.max()), 1e-12))
+    image.set_clim(*(clim_db or (top - range_db, top)))  # below the peak: tones stand out from clicks
+    return image
+
+
 def pair_figure(pair_or_video, audio=None, fps=None, sample_rate=None, preset: str | ClipConfig | None = None,
                 title: str | None = None, width: float = 7.0):
     """Frame strip, waveform and spectrogram of one pair on a shared time axis (a matplotlib Figure).
@@ -72,12 +89,7 @@ def pair_figure(pair_or_video, audio=None, fps=None, sample_rate=None, preset: s
     axes[1].plot(t, mono, lw=0.6, color="k")
     axes[1].set_ylim(-1.05, 1.05)
     axes[1].set_ylabel("wave", fontsize=8)
-    nfft = 1 << max(6, int(math.log2(rate / fps)))  # about one frame per window
-    cmap = plt.get_cmap("magma").with_extremes(bad="black", under="black")
-    with np.errstate(divide="ignore"):  # silent stretches have log(0) power: drawn black
-        power, _, _, image = axes[2].specgram(mono, NFFT=nfft, Fs=rate, noverlap=nfft * 3 // 4, cmap=cmap)
-    top = 10 * np.log10(max(float(power.max()), 1e-12))
-    image.set_clim(top - 50, top)  # a 50 dB range: tones stand out from their onset clicks
+    draw_spectrogram(axes[2], mono, rate, nfft=1 << max(6, int(math.log2(rate / fps))))  # ~one frame per window
     axes[2].set_ylabel("Hz", fontsize=8)
     axes[2].set_xlabel("time (s)")
     axes[2].set_xlim(0, duration)

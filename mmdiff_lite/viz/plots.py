@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .av import draw_spectrogram
+
 __all__ = ["plot_schedules", "scatter_row", "plot_pair_along_t", "to_image"]
 
 
@@ -84,9 +86,7 @@ def plot_pair_along_t(rows: Sequence[tuple[str, Mapping[str, torch.Tensor]]], sa
         if r == len(rows) - 1:
             ax.set_xlabel("seconds", fontsize=8)
         ax = fig.add_subplot(grid[r, len(frames) + 1])
-        spec = torch.stft(wav, n_fft, hop_length=n_fft // 4, window=torch.hann_window(n_fft), return_complex=True)
-        ax.imshow(20 * torch.log10(spec.abs() + 1e-4).numpy(), origin="lower", aspect="auto", cmap="magma",
-                  extent=[0, len(wav) / sample_rate, 0, sample_rate / 2], vmin=-60, vmax=30)
+        draw_spectrogram(ax, wav.numpy(), sample_rate, nfft=n_fft, clim_db=(-70, -10))  # one scale for all rows
         ax.tick_params(labelsize=7)
         if r == len(rows) - 1:
             ax.set_xlabel("seconds", fontsize=8)
