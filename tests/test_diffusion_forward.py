@@ -86,3 +86,23 @@ def test_epsilon_loss_sums_modalities_with_weights():
     assert mm.epsilon_loss(pred, eps, t, lambda_t=lam).item() == pytest.approx(12.5)
     per = mm.epsilon_loss(pred, eps, reduce=False)
     assert per["audio"].shape == (4,) and torch.allclose(per["audio"], torch.full((4,), 4.0))
+
+
+def test_v_target_and_eps_from_v_invert_each_other_and_recover_x0():
+    """v = sqrt(ab) eps - sqrt(1-ab) x0; eps_from_v(x_t, v) gives eps back and sqrt(ab) x_t - sqrt(1-ab) v = x0."""
+    s = mm.linear_schedule()
+    g = torch.Generator().manual_seed(3)
+    x0 = {"video": torch.rand(4, 2, 3, 4, 4, generator=g) * 2 - 1, "audio": torch.rand(4, 1, 32, generator=g) * 2 - 1}
+    t = torch.tensor([0.0, 10.5, 500.0, 999.0], dtype=torch.float64)
+    xt, eps = mm.q_sample(x0, t, s, generator=g)
+    v = mm.v_target(x0, eps, t, s)
+    back = mm.eps_from_v(xt, v, t, s)
+    ab = s.alpha_bar(t)
+    for k in x0:
+        assert torch.allclose(back[k], eps[k], atol=1e-5)
+        a = ab.sqrt().float().view(-1, *[1] * (x0[k].ndim - 1))
+        assert torch.allclose(a * xt[k] - (1 - a**2).sqrt() * v[k], x0[k], atol=1e-4)
+    # at t = T-1 almost all signal is gone: v is -x0 up to sqrt(ab) ~ 6e-3
+    assert torch.allclose(v["audio"][3], -x0["audio"][3], atol=0.03)
+    # at t = 0 (ab = 1 - 1e-4) v is eps up to 1e-2
+    assert torch.allclose(v["video"][0], eps["video"][0], atol=0.03)

@@ -213,7 +213,7 @@ def test_circular_temporal_padding_is_cyclic_shift_equivariant():
         rolled_first = conv(x.roll(3, dims=2))
         rolled_after = conv(x).roll(3, dims=2)
         assert torch.allclose(rolled_first, rolled_after, atol=1e-5) == equivariant, mode
-    model = mm.build_model("tiny", temporal_padding="circular")
+    model = mm.build_model("tiny")  # the tiny preset pads circularly
     assert sum(isinstance(m, torch.nn.Conv3d) and m.padding_mode == "circular" for m in model.modules()) == 17
     with pytest.raises(ValueError, match="temporal_padding"):
         mm.build_model("tiny", temporal_padding="reflect")

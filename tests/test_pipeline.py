@@ -103,3 +103,28 @@ def test_sample_rejects_mismatched_x_T():
     zero = lambda x, t: {k: torch.zeros_like(v) for k, v in x.items()}
     with pytest.raises(ValueError, match="x_T has shapes"):
         mm.sample(zero, {"a": (2, 3)}, schedule=mm.linear_schedule(), method="ddim", steps=2, x_T={"a": torch.zeros(2, 4)})
+
+
+def test_a_v_predicting_network_samples_like_its_noise_twin():
+    """model_fn_of converts v to eps: a network stating the exact v of a Gaussian samples like the exact eps model."""
+    from types import SimpleNamespace
+
+    schedule = mm.linear_schedule()
+    eps_fn = mm.gaussian_eps_model(schedule, 0.3, 0.5)
+
+    class VNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dummy = torch.nn.Parameter(torch.zeros(1))
+            self.config = SimpleNamespace(prediction="v")
+
+        def forward(self, x, t, shift_generator=None):
+            eps = eps_fn(x, t)
+            ab = schedule.alpha_bar(t.double()).float().view(-1, *[1] * (x["audio"].ndim - 1))
+            return {k: (eps[k] - (1 - ab).sqrt() * x[k]) / ab.sqrt() for k in x}  # v = (eps - sqrt(1-ab) x_t) / sqrt(ab)
+
+    shapes = {"audio": (256, 1, 8)}
+    a = mm.sample(mm.model_fn_of(VNet(), schedule=schedule), shapes, schedule=schedule, method="dpm_solver", steps=10, generator=0)
+    b = mm.sample(eps_fn, shapes, schedule=schedule, method="dpm_solver", steps=10, generator=0)
+    torch.testing.assert_close(a["audio"], b["audio"], atol=2e-3, rtol=1e-3)
+    assert abs(a["audio"].mean().item() - 0.3) < 0.05 and abs(a["audio"].std().item() - 0.5) < 0.05

@@ -107,3 +107,21 @@ def test_train_cli_errors_are_one_line(tmp_path, capsys):
     assert "\n" not in err and "no_such_option" in err
     assert main(["train", "--preset", "huge", "--out", str(tmp_path)]) == 2
     assert "use one of" in capsys.readouterr().err
+
+
+def test_min_snr_weights_the_noise_error_alike_for_eps_and_v():
+    """lambda_v ||v_hat - v||^2 == lambda_eps ||eps_hat - eps||^2 when eps_hat = eps_from_v(v_hat)."""
+    from mmdiff_lite.train.loop import min_snr_weight
+
+    s = mm.linear_schedule()
+    g = torch.Generator().manual_seed(0)
+    t = torch.tensor([1, 100, 400, 900, 999])
+    x0 = {"audio": torch.rand(5, 1, 64, generator=g) * 2 - 1}
+    xt, eps = mm.q_sample(x0, t, s, generator=g)
+    v_hat = {"audio": mm.v_target(x0, eps, t, s)["audio"] + 0.1 * torch.randn(5, 1, 64, generator=g)}
+    eps_hat = mm.eps_from_v(xt, v_hat, t, s)
+    v = mm.v_target(x0, eps, t, s)
+    snr = s.snr[t]
+    lv = min_snr_weight(snr, 5.0, "v").float() * ((v_hat["audio"] - v["audio"]) ** 2).flatten(1).mean(1)
+    le = min_snr_weight(snr, 5.0, "eps").float() * ((eps_hat["audio"] - eps["audio"]) ** 2).flatten(1).mean(1)
+    torch.testing.assert_close(lv, le, rtol=2e-3, atol=1e-7)

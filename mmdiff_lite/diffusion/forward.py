@@ -19,6 +19,8 @@ __all__ = [
     "q_sample",
     "q_posterior",
     "predict_x0",
+    "v_target",
+    "eps_from_v",
     "epsilon_loss",
     "sample_timesteps",
 ]
@@ -80,6 +82,32 @@ def predict_x0(xt: Pair, eps: Pair, t, schedule: Schedule) -> dict:
     t = _batch_t(t, xt)
     ab = schedule.alpha_bar(t.cpu())
     return {k: (x - _bcast((1 - ab).sqrt(), x) * eps[k]) / _bcast(ab.sqrt(), x) for k, x in xt.items()}
+
+
+def v_target(x0: Pair, eps: Pair, t, schedule: Schedule) -> dict:
+    """The "velocity" a v-predicting network learns (Salimans & Ho 2022, Eq. 14 of *Progressive distillation*):
+
+        v = sqrt(alpha_bar_t) eps - sqrt(1 - alpha_bar_t) x_0.
+
+    At high noise v is about -x_0, so the network states the clip instead of the tiny difference between
+    x_t and eps that eps-prediction must get right there (see :func:`eps_from_v`).
+    Taught in: notebooks/06_training.ipynb.
+    """
+    t = _batch_t(t, x0)
+    ab = schedule.alpha_bar(t.cpu())
+    return {k: _bcast(ab.sqrt(), x) * eps[k] - _bcast((1 - ab).sqrt(), x) * x for k, x in x0.items()}  # sqrt(ab) eps - sqrt(1-ab) x0
+
+
+def eps_from_v(xt: Pair, v: Pair, t, schedule: Schedule) -> dict:
+    """The noise implied by a predicted v: eps = sqrt(alpha_bar_t) v + sqrt(1 - alpha_bar_t) x_t.
+
+    (From x_t = sqrt(ab) x_0 + sqrt(1 - ab) eps and the definition of v in :func:`v_target`.)  Samplers
+    take noise predictions, so a v-predicting network is sampled through this conversion.
+    Taught in: notebooks/06_training.ipynb.
+    """
+    t = _batch_t(t, xt)
+    ab = schedule.alpha_bar(t.cpu())
+    return {k: _bcast(ab.sqrt(), x) * v[k] + _bcast((1 - ab).sqrt(), x) * x for k, x in xt.items()}  # sqrt(ab) v + sqrt(1-ab) x_t
 
 
 def q_posterior(x0: Pair, xt: Pair, t, schedule: Schedule) -> tuple[dict, torch.Tensor]:

@@ -10,19 +10,24 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from ..diffusion import Schedule, initial_noise, linear_schedule, q_sample, sample
+from ..diffusion import Schedule, eps_from_v, initial_noise, linear_schedule, q_sample, sample
 from ..utils import make_generator
 
 __all__ = ["model_fn_of", "generate", "replacement_callback"]
 
 
 def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None = None,
-                autocast: bool | None = None) -> Callable:
+                autocast: bool | None = None, schedule: Schedule | None = None) -> Callable:
     """Wrap a coupled U-Net as a ``model_fn(x, t) -> eps`` for :func:`mmdiff_lite.sample`.
 
     RS-MMA shifts are drawn from ``shift_generator`` (reproducible sampling); on CUDA the network runs
-    under autocast (bf16 where supported) unless ``autocast=False``.
+    under autocast (bf16 where supported) unless ``autocast=False``. A v-predicting network
+    (``model.config.prediction == "v"``) is converted to noise with :func:`mmdiff_lite.eps_from_v`
+    under ``schedule`` (default: the linear schedule).
+    Taught in: notebooks/07_joint_sampling.ipynb.
     """
+    v_pred = getattr(model.config, "prediction", "eps") == "v"
+    schedule = schedule or linear_schedule()
     device = next(model.parameters()).device
     use_amp = device.type == "cuda" if autocast is None else autocast
     dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float16
@@ -31,7 +36,8 @@ def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None 
         ctx = torch.autocast(device.type, dtype=dtype) if use_amp else contextlib.nullcontext()
         with ctx:
             out = model(x, t, shift_generator=shift_generator)
-        return {k: v.float() for k, v in out.items()}
+        out = {k: v.float() for k, v in out.items()}
+        return eps_from_v(x, out, t.double().cpu(), schedule) if v_pred else out  # eps = sqrt(ab) v + sqrt(1-ab) x_t
 
     return fn
 
@@ -82,7 +88,7 @@ def _generate(model, n, method, steps, seed, schedule, batch_size, progress, giv
         m = min(batch_size, n - start)
         gen = make_generator(seed * 100_003 + b, device)
         shapes = {"video": (m, *cfg.video_shape), "audio": (m, *cfg.audio_shape)}
-        fn = model_fn_of(model, shift_generator=make_generator(seed * 100_003 + b + 7, device))
+        fn = model_fn_of(model, shift_generator=make_generator(seed * 100_003 + b + 7, device), schedule=schedule)
         x_T = initial_noise(shapes, gen, device)
         if given:
             part = {k: v[start:start + m].to(device) for k, v in given.items()}

@@ -15,7 +15,7 @@ import torch
 import torch.distributed as dist
 from tqdm.auto import tqdm
 
-from ..diffusion import epsilon_loss, get_schedule, q_sample
+from ..diffusion import epsilon_loss, get_schedule, q_sample, v_target
 from ..model import build_model
 from ..utils import atomic_path
 from .checkpoint import load_training_state, read_header, save_training_state, save_weights
@@ -30,9 +30,15 @@ __all__ = ["Trainer", "train"]
 RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n"}
 
 
-def min_snr_weight(snr: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Min-SNR-gamma weighting of the eps-loss (Hang et al. 2023), a choice of lambda(t) in Eq. (3):
-    lambda(t) = min(SNR(t), gamma) / SNR(t)."""
+def min_snr_weight(snr: torch.Tensor, gamma: float, prediction: str = "eps") -> torch.Tensor:
+    """Min-SNR-gamma weighting (Hang et al. 2023), a choice of lambda(t) in Eq. (3):
+    lambda(t) = min(SNR, gamma) / SNR for the eps-loss, min(SNR, gamma) / (SNR + 1) for the v-loss.
+
+    Both weight the *noise* error alike: ||v_hat - v||^2 = ||eps_hat - eps||^2 / alpha_bar and
+    1 / alpha_bar = (SNR + 1) / SNR, so the two choices differ only in what the network outputs.
+    """
+    if prediction == "v":
+        return torch.clamp(snr, max=gamma) / (snr + 1)  # min(SNR, gamma) / (SNR + 1)
     return torch.clamp(snr, max=gamma) / snr  # min(SNR, gamma) / SNR
 
 
@@ -112,16 +118,18 @@ class Trainer:
         return {k: move(v) for k, v in x0.items()}, t.to(self.device), {k: move(v) for k, v in noise.items()}
 
     def loss(self, x0: dict, t: torch.Tensor, noise: dict, shift_gen: torch.Generator | None) -> tuple[torch.Tensor, dict]:
-        """The paper's Eq. (3) for a batch: noise with q(x_t | x_0), predict eps, weighted MSE."""
+        """The paper's Eq. (3) for a batch: noise with q(x_t | x_0), predict eps (or v), weighted MSE."""
         xt, _ = q_sample(x0, t.double().cpu(), self.schedule, noise=noise)
         ctx = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else contextlib.nullcontext()
         with ctx:
             pred = self.net(xt, t.float(), shift_generator=shift_gen)
+        prediction = self.model.config.prediction
+        target = v_target(x0, noise, t.double().cpu(), self.schedule) if prediction == "v" else noise
         lam = None
         if self.cfg.loss_weighting == "min_snr":
-            lam = min_snr_weight(self.schedule.snr[t.cpu()], self.cfg.min_snr_gamma).float()
-        per = epsilon_loss(pred, noise, reduce=False)
-        total = epsilon_loss(pred, noise, t, weights={"audio": self.cfg.audio_weight}, lambda_t=lam)
+            lam = min_snr_weight(self.schedule.snr[t.cpu()], self.cfg.min_snr_gamma, prediction).float()
+        per = epsilon_loss(pred, target, reduce=False)
+        total = epsilon_loss(pred, target, t, weights={"audio": self.cfg.audio_weight}, lambda_t=lam)
         return total, {k: v.mean().item() for k, v in per.items()}
 
     def train_step(self) -> dict:
