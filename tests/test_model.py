@@ -217,3 +217,41 @@ def test_circular_temporal_padding_is_cyclic_shift_equivariant():
     assert sum(isinstance(m, torch.nn.Conv3d) and m.padding_mode == "circular" for m in model.modules()) == 17
     with pytest.raises(ValueError, match="temporal_padding"):
         mm.build_model("tiny", temporal_padding="reflect")
+
+
+def test_recomputed_attention_and_norms_give_the_stored_gradients():
+    """Recomputing attention blocks (and the norms, always) in backward changes memory, not numbers:
+    the same loss and gradients as storing them, with random RS-MMA shifts drawn once per call."""
+    grads = []
+    for recompute in (False, True):
+        torch.manual_seed(0)  # the same initial weights
+        model = mm.build_model("tiny", recompute_attention=recompute, prediction="eps")
+        mm.perturb_zero_layers(model, generator=torch.Generator().manual_seed(1))
+        g = torch.Generator().manual_seed(2)
+        x = {"video": torch.randn(2, *model.config.video_shape, generator=g),
+             "audio": torch.randn(2, *model.config.audio_shape, generator=g)}
+        out = model(x, torch.tensor([10.0, 700.0]), shift_generator=torch.Generator().manual_seed(3))
+        (out["video"].square().mean() + out["audio"].square().mean()).backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters()})
+    assert grads[0].keys() == grads[1].keys()
+    for n in grads[0]:
+        torch.testing.assert_close(grads[1][n], grads[0][n], rtol=1e-4, atol=1e-6, msg=n)
+
+
+def test_fast_dropout_keeps_1_minus_p_and_the_expectation():
+    from mmdiff_lite.model.layers import FastDropout
+
+    drop = FastDropout(0.1).train()
+    torch.manual_seed(0)
+    x = torch.full((1_000_000,), 2.0, requires_grad=True)
+    y = drop(x)
+    kept = (y != 0).float().mean().item()
+    assert abs(kept - 0.9) < 5 * (0.9 * 0.1 / 1e6) ** 0.5  # within 5 standard errors
+    assert abs(y.mean().item() - 2.0) < 0.01  # E[out] = x
+    values = torch.unique(y)
+    assert len(values) == 2 and values[0] == 0 and abs(values[1].item() - 2.0 * 65536 / (65536 - 6554)) < 1e-6
+    y.sum().backward()
+    torch.testing.assert_close(x.grad, (y.detach() != 0).float() * 65536 / (65536 - 6554))
+    assert torch.equal(drop.eval()(x), x)
+    with pytest.raises(ValueError, match="dropout"):
+        FastDropout(1.0)

@@ -8,6 +8,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from test_model import _one_thread  # noqa: F401  (autouse: one torch thread for these small tensors)
 
+from mmdiff_lite.model.rsmma import ring_windows
 from mmdiff_lite.model import (RSMMA, build_model, draw_shift, perturb_zero_layers, rsmma_cost, rsmma_modules,
                                segment_attention, shift_generator, token_mask, window_indices, window_mask)
 
@@ -83,6 +84,12 @@ def test_dense_equals_windowed_equals_reference(f, s, r, lq, lk):
     gw = torch.autograd.grad(windowed.square().sum(), (q, k, v))
     for a, b in zip(gd, gw):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-11)
+    with torch.no_grad():  # sampling takes the other windowed path (overlapping views of the keys)
+        torch.testing.assert_close(segment_attention(q, k, v, f, s, r, "windowed"), dense.detach(), rtol=1e-10, atol=1e-12)
+    kw = ring_windows(k.detach(), f, s, r)  # row i holds key segments (i + r + j) mod f, j < s, end to end
+    for i in range(f):
+        want = torch.cat([k.detach()[:, :, ((i + r + j) % f) * lk:((i + r + j) % f + 1) * lk] for j in range(s)], 2)
+        assert torch.equal(kw[:, i].reshape(want.shape), want)
 
 
 @pytest.mark.parametrize("s", [1, 4, 8])

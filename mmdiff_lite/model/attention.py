@@ -12,10 +12,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 
 from .layers import group_norm, zero_init
 
-__all__ = ["SelfAttention", "VideoSelfAttention", "AudioSelfAttention", "split_heads", "merge_heads", "video_tokens", "video_from_tokens"]
+__all__ = ["recomputed", "SelfAttention", "VideoSelfAttention", "AudioSelfAttention", "split_heads", "merge_heads", "video_tokens", "video_from_tokens"]
 
 
 def split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
@@ -30,19 +31,29 @@ def merge_heads(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(n, length, heads * d)
 
 
+def recomputed(module: nn.Module, fn, *args):
+    """``fn(*args)``, recomputed in the backward pass instead of stored when ``module.recompute`` is set
+    and autograd is recording (the authors' ``use_checkpoint`` for attention blocks: less memory,
+    one more forward of the block). ``fn`` must be deterministic given ``args``."""
+    if getattr(module, "recompute", False) and torch.is_grad_enabled():
+        return checkpoint(fn, *args, use_reentrant=False)
+    return fn(*args)
+
+
 def token_norm(norm: nn.GroupNorm, tokens: torch.Tensor) -> torch.Tensor:
     """GroupNorm over the channels of ``(N, L, C)`` tokens (statistics over the whole sequence)."""
     return norm(tokens.transpose(1, 2)).transpose(1, 2)
 
 
 def video_tokens(x: torch.Tensor) -> torch.Tensor:
-    """``(B, C, F, H, W)`` -> ``(B, F*H*W, C)`` tokens in frame-major order."""
-    return x.flatten(2).transpose(1, 2)
+    """``(B, C, F, H, W)`` -> ``(B, F*H*W, C)`` tokens in frame-major order (a view for channels-last features)."""
+    return x.permute(0, 2, 3, 4, 1).reshape(x.shape[0], -1, x.shape[1])
 
 
 def video_from_tokens(tokens: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """Inverse of :func:`video_tokens`, shaped like ``like`` ``(B, C, F, H, W)``."""
-    return tokens.transpose(1, 2).reshape(like.shape)
+    """Inverse of :func:`video_tokens`, shaped like ``like`` ``(B, C, F, H, W)`` (channels-last in memory)."""
+    b, c, f, h, w = like.shape
+    return tokens.reshape(b, f, h, w, c).permute(0, 4, 1, 2, 3)
 
 
 class SelfAttention(nn.Module):
@@ -63,6 +74,9 @@ class SelfAttention(nn.Module):
         self.proj = zero_init(nn.Linear(channels, channels))
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return recomputed(self, self._attend, tokens)
+
+    def _attend(self, tokens: torch.Tensor) -> torch.Tensor:
         q, k, v = self.qkv(token_norm(self.norm, tokens)).chunk(3, dim=-1)
         q, k, v = (split_heads(z, self.heads) for z in (q, k, v))
         out = F.scaled_dot_product_attention(q, k, v)  # softmax(QK^T/sqrt(d))V

@@ -35,6 +35,8 @@ class UNetConfig:
     * ``emb_mult``: timestep-embedding width = ``channels * emb_mult`` (1 in the authors' code).
     * ``channels_last``: keep video features channels-last in memory (faster convolutions on CPU).
     * ``temporal_padding``: ``"zeros"`` (the authors) or ``"circular"`` for the 1D convolutions across frames.
+    * ``recompute_attention``: recompute every self-attention and RS-MMA block in the backward pass
+      instead of storing its activations (the authors' ``use_checkpoint``; less memory, a bit slower).
     * ``prediction``: what the output means, ``"eps"`` (the noise, the authors) or ``"v"``
       (sqrt(ab) eps - sqrt(1 - ab) x_0); the network itself is the same, samplers convert v to eps.
 
@@ -64,6 +66,7 @@ class UNetConfig:
     channels_last: bool = False
     temporal_padding: str = "zeros"  # "zeros" (the authors) or "circular" (frames on a ring, like RS-MMA's mod F)
     prediction: str = "eps"  # "eps" (the authors) or "v"
+    recompute_attention: bool = False
 
     def __post_init__(self):
         # Lists given as overrides become tuples so that configs stay hashable and comparable.
@@ -142,7 +145,7 @@ class UNetConfig:
 
 
 def _presets() -> dict[str, UNetConfig]:
-    paper = UNetConfig(name="paper", dropout=0.1)
+    paper = UNetConfig(name="paper", dropout=0.1, recompute_attention=True)
     return {
         # The synthetic benchmark's clips (16 frames of 16x16 at 16 fps, 4096 Hz audio), sized so a
         # training step at batch 16 takes a fraction of a second on 2 CPU cores. Circular temporal
@@ -165,7 +168,7 @@ def _presets() -> dict[str, UNetConfig]:
         "ref-small": UNetConfig(
             name="ref-small", video_shape=(8, 3, 32, 32), audio_shape=(1, 6400), channels=32,
             channel_mult=(1, 2, 2), num_blocks=1, windows=(None, 1, 4), attention_levels=(1, 2),
-            dropout=0.1,
+            dropout=0.1, recompute_attention=True,
         ),
     }
 

@@ -21,11 +21,11 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .attention import merge_heads, split_heads, video_from_tokens, video_tokens
+from .attention import merge_heads, recomputed, split_heads, video_from_tokens, video_tokens
 from .layers import group_norm, zero_init
 
 __all__ = [
-    "window_mask", "window_indices", "token_mask", "draw_shift", "segment_attention", "RSMMA",
+    "window_mask", "window_indices", "token_mask", "ring_windows", "draw_shift", "segment_attention", "RSMMA",
     "RSMMA_IMPLS",
 ]
 
@@ -101,6 +101,23 @@ def draw_shift(num_frames: int, window: int, mode: str | int = "random",
     raise ValueError(f"shift mode {mode!r}: use 'random', 'none' or an integer")
 
 
+def ring_windows(z: torch.Tensor, num_frames: int, window: int, shift: int) -> torch.Tensor:
+    """``(B, heads, F * L, d)`` -> ``(B * heads, F, S * L, d)``: row i is key segments
+    ``(i + R) ... (i + R + S - 1) mod F`` laid end to end, as overlapping views of one buffer.
+
+    The keys are rotated by R segments and the first S - 1 segments appended (one copy of
+    ``(F + S - 1) / F`` the keys); window i then starts i segments into that buffer.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    b, h, n, d = z.shape
+    seg = n // num_frames
+    z = torch.roll(z, -shift * seg, dims=2) if shift else z  # segment R first
+    z = torch.cat([z, z[:, :, :(window - 1) * seg]], dim=2) if window > 1 else z.contiguous()  # wrap around
+    length = z.shape[2]
+    return z.as_strided((b * h, num_frames, window * seg, d), (length * d, seg * d, d, 1))
+
+
 def segment_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_frames: int, window: int,
                       shift: int, impl: str = "dense") -> torch.Tensor:
     """Attention of queries to keys cut into ``num_frames`` segments under the RS-MMA window.
@@ -125,12 +142,16 @@ def segment_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_fra
         mask = token_mask(num_frames, window, shift, lq, lk, device=q.device)
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # softmax(QK^T/sqrt(d) + log M)V
     if impl == "windowed":
-        idx = window_indices(num_frames, window, shift, device=q.device).flatten()  # (F * S,)
-        kw = k.view(b, h, num_frames, lk, d).index_select(2, idx).view(b, h * num_frames, window * lk, d)
-        vw = v.view(b, h, num_frames, lk, d).index_select(2, idx).view(b, h * num_frames, window * lk, d)
-        qw = q.reshape(b, h * num_frames, lq, d)
+        qw = q.reshape(b * h, num_frames, lq, d)  # query segment i as "head" i
+        if torch.is_grad_enabled() and any(z.requires_grad for z in (q, k, v)):
+            # training: gather the S key segments of every query segment (backward: one index_add)
+            idx = window_indices(num_frames, window, shift, device=q.device).flatten()  # (F * S,)
+            kw = k.view(b * h, num_frames, lk, d).index_select(1, idx).view(b * h, num_frames, window * lk, d)
+            vw = v.view(b * h, num_frames, lk, d).index_select(1, idx).view(b * h, num_frames, window * lk, d)
+        else:  # sampling: overlapping views of the keys on the ring, no copy per window
+            kw, vw = (ring_windows(z, num_frames, window, shift) for z in (k, v))
         out = F.scaled_dot_product_attention(qw, kw, vw)  # softmax(Q_i K_j^T/sqrt(d)) V_j per segment i
-        return out.view(b, h, nq, d)
+        return out.reshape(b, h, nq, d)
     raise ValueError(f"rsmma_impl={impl!r}: use one of {', '.join(RSMMA_IMPLS)}")
 
 
@@ -184,6 +205,10 @@ class RSMMA(nn.Module):
                              "make it a multiple of the number of frames")
         r = draw_shift(f, self.window, self.shift, generator)
         self.last_shift = r
+        return recomputed(self, self._mix, video, audio, r)  # the shift is drawn once, outside any recomputation
+
+    def _mix(self, video: torch.Tensor, audio: torch.Tensor, r: int):
+        f = self.num_frames
         (qv, kv, vv), (qa, ka, va) = self.qkv(video, audio)
         hv = segment_attention(qv, ka, va, f, self.window, r, self.impl)  # video frames -> audio segments
         ha = segment_attention(qa, kv, vv, f, self.window, r, self.impl)  # audio segments -> video frames

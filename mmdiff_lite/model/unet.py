@@ -23,6 +23,7 @@ from .embedding import TimestepEmbedding
 from ..utils import resolve_generator
 from .layers import group_norm, zero_init
 from .resblock import MMResBlock, MMSequence
+from .attention import SelfAttention
 from .rsmma import RSMMA, draw_shift
 from .video import VideoConv
 
@@ -86,6 +87,9 @@ class CoupledUNet(nn.Module):
         zero_init(out_conv.temporal)  # only the last factor: zeroing both would leave the two with no gradient
         self.out_video = nn.Sequential(group_norm(ch, cfg.norm_groups), nn.SiLU(), out_conv)
         self.out_audio = nn.Sequential(group_norm(ch, cfg.norm_groups), nn.SiLU(), zero_init(nn.Conv1d(ch, ca, 3, padding=1)))
+        for m in self.modules():  # attention blocks recompute in backward (the authors' use_checkpoint)
+            if isinstance(m, (SelfAttention, RSMMA)):
+                m.recompute = cfg.recompute_attention
 
     # --- construction helpers ------------------------------------------------------------------
     def _res(self, in_ch, out_ch, counter, updown=None, video_attention=False, audio_attention=False):
