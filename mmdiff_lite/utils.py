@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import random
 import tempfile
@@ -15,7 +16,8 @@ from typing import Iterator
 import numpy as np
 import torch
 
-__all__ = ["default_device", "make_generator", "seed_everything", "atomic_path", "resolve_generator", "sha256_file"]
+__all__ = ["default_device", "make_generator", "seed_everything", "atomic_path", "resolve_generator", "sha256_file",
+           "write_json"]
 
 
 def default_device() -> torch.device:
@@ -73,3 +75,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def write_json(path: str | os.PathLike, data, **dumps_options) -> None:
+    """Write ``data`` as indented JSON (plus a final newline) to ``path``, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, **dumps_options) + "\n")

@@ -9,12 +9,13 @@ import mmdiff_lite as mm
 from mmdiff_lite.cli import main
 from mmdiff_lite.pipeline import checkpoints as ck
 from mmdiff_lite.train import Trainer, train_config
+from mmdiff_lite.utils import sha256_file
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    Trainer(train_config("tiny", steps=1, batch_size=2), out, progress=False).run()
+    Trainer(train_config("tiny", steps=2, batch_size=2, log_every=1, snapshot_every=1), out, progress=False).run()
     return out
 
 
@@ -36,7 +37,7 @@ def test_replacement_keeps_the_given_modality(method):
 
 def test_load_model_round_trip(run_dir):
     model, meta = mm.load_model(run_dir)
-    assert meta["step"] == 1 and model.config.name == "tiny" and not model.training
+    assert meta["step"] == 2 and model.config.name == "tiny" and not model.training
     ema = mm.train.load_weights(run_dir / "ema.safetensors")[0]
     assert all(torch.equal(model.state_dict()[k], ema[k]) for k in ema)
 
@@ -48,20 +49,63 @@ def test_unknown_checkpoint_says_what_to_do(tmp_path):
         ck.resolve_checkpoint(tmp_path)
 
 
-def test_ship_records_and_verifies_sha256(run_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path / "shipped")
-    rec = ck.ship(run_dir, "toy", command="mmdiff-lite train ...", scores={"f1": 0.5})
-    assert rec["steps"] == 1 and rec["dtype"] == "float16" and len(rec["sha256"]) == 64
-    assert json.loads((tmp_path / "shipped" / "manifest.json").read_text())["toy"]["scores"] == {"f1": 0.5}
-    model, meta = mm.load_model("toy")
-    assert meta["shipped_as"] == "toy"
-    with open(tmp_path / "shipped" / "toy.safetensors", "r+b") as f:  # damage one byte of the weights
+def _flip_a_byte(path):
+    with open(path, "r+b") as f:  # damage one byte of the weights
         f.seek(-3, 2)
         byte = f.read(1)
         f.seek(-3, 2)
         f.write(bytes([byte[0] ^ 0xFF]))
+
+
+def test_ship_records_and_verifies_sha256(run_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path / "shipped")
+    rec = ck.ship(run_dir, "toy", command="mmdiff-lite train ...", scores={"f1": 0.5}, snapshots=[1])
+    assert rec["steps"] == 2 and rec["dtype"] == "float16" and len(rec["sha256"]) == 64
+    manifest = json.loads((tmp_path / "shipped" / "manifest.json").read_text())["toy"]
+    assert manifest["scores"] == {"f1": 0.5} and manifest["log"] == "toy.log.jsonl"
+    for entry in [rec, *rec["snapshots"].values()]:  # every recorded sha256 is the file's
+        assert sha256_file(tmp_path / "shipped" / entry["file"]) == entry["sha256"]
+    model, meta = mm.load_model("toy")
+    assert meta["shipped_as"] == "toy"
+    _flip_a_byte(tmp_path / "shipped" / "toy.safetensors")
     with pytest.raises(ValueError, match="sha256"):
         mm.load_model("toy")
+
+
+def test_ship_snapshots_and_log(run_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path / "shipped")
+    rec = ck.ship(run_dir, "toy", command="c", scores={}, snapshots=(1, 2))
+    assert sorted(rec["snapshots"]) == ["1", "2"] and rec["snapshots"]["1"]["file"] == "toy-step1.safetensors"
+    model, meta = ck.load_snapshot("toy", 1)
+    assert meta["step"] == 1 and meta["shipped_as"] == "toy"
+    kept = mm.train.load_weights(run_dir / "ema-step1.safetensors")[0]
+    assert all(torch.equal(model.state_dict()[k], v.half().float()) for k, v in kept.items())
+    log = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    assert ck.shipped_log("toy") == log and [r["step"] for r in log] == [1, 2]
+    with pytest.raises(ValueError, match="no snapshot at step 7"):
+        ck.load_snapshot("toy", 7)
+    _flip_a_byte(tmp_path / "shipped" / "toy-step2.safetensors")
+    with pytest.raises(ValueError, match="snapshot 2 of 'toy' fails its sha256 check"):
+        ck.load_snapshot("toy", 2)
+    ck.ship(run_dir, "toy", command="c", scores={})  # shipped again without snapshots: their files go
+    assert not list((tmp_path / "shipped").glob("toy-step*")) and ck.shipped_checkpoints()["toy"]["snapshots"] == {}
+    with pytest.raises(FileNotFoundError, match="--snapshot-every"):
+        ck.ship(run_dir, "toy", command="c", scores={}, snapshots=[5])
+
+
+def test_shipped_log_keeps_one_record_per_step_up_to_the_shipped_one(run_dir, tmp_path, monkeypatch):
+    """A resumed run logs again the steps after its last checkpoint (and may leave a torn line)."""
+    import shutil
+
+    monkeypatch.setattr(ck, "SHIPPED_DIR", tmp_path / "shipped")
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run)
+    lines = (run / "log.jsonl").read_text().splitlines()
+    again = {**json.loads(lines[1]), "clips_per_s": 1.0}
+    later = {**again, "step": 3}
+    (run / "log.jsonl").write_text("\n".join([*lines, '{"step": 2, "lo', json.dumps(again), json.dumps(later)]) + "\n")
+    ck.ship(run, "toy", command="c", scores={})
+    assert ck.shipped_log("toy") == [json.loads(lines[0]), again]
 
 
 def test_sample_cli_writes_everything(run_dir, tmp_path, capsys):
@@ -72,6 +116,7 @@ def test_sample_cli_writes_everything(run_dir, tmp_path, capsys):
     assert arrays["video"].shape == (2, 16, 3, 16, 16) and arrays["audio"].shape == (2, 1, 4096)
     metrics = json.loads((out / "metrics.json").read_text())
     assert {"f1", "semantic"} <= set(metrics["scores"]) and metrics["seconds"] > 0 and metrics["shift"] == "none"
+    assert set(metrics["chance"]) == set(metrics["scores"]) and metrics["n"] == 2
     assert (out / "pair_01.mp4").stat().st_size > 0 and (out / "contact_sheet.png").is_file()
     assert main(["sample", "--checkpoint", str(run_dir), "--out", str(out), "--shift", "sideways"]) == 2
     assert "--shift takes" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import torch.multiprocessing as tmp_mp
 import mmdiff_lite as mm
 from mmdiff_lite.cli import main
 from mmdiff_lite.train import (Trainer, derive_seed, draw_t_and_noise, load_weights, min_snr_weight, read_header,
-                               save_weights, train_config)
+                               save_weights, snapshot_path, snapshot_steps, train_config)
 
 SMALL = dict(batch_size=4, log_every=1, ckpt_every=100, warmup_steps=2)
 
@@ -35,6 +35,24 @@ def test_resume_is_bit_identical(tmp_path):
     assert all(torch.equal(ea[k], eb[k]) for k in ea)
     log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in log] == [1, 2, 3, 4]
+
+
+def test_ema_snapshots_every_nth_step(tmp_path):
+    """snapshot_every=2 over 4 steps keeps the EMA of steps 2 and 4 (a resumable option), each with the
+    header ema.safetensors has at that step."""
+    first = Trainer(train_config("tiny", steps=2, snapshot_every=2, **SMALL), tmp_path, progress=False)
+    first.run()
+    ema_at_2 = _weights(first.ema.model)
+    Trainer(train_config("tiny", steps=4, snapshot_every=2, **SMALL), tmp_path, resume=True, progress=False).run()
+    assert snapshot_steps(tmp_path) == [2, 4]
+    s2, h2 = load_weights(snapshot_path(tmp_path, 2))
+    assert h2["step"] == 2 and all(torch.equal(s2[k], ema_at_2[k]) for k in ema_at_2)
+    s4, h4 = load_weights(snapshot_path(tmp_path, 4))
+    ema, header = load_weights(tmp_path / "ema.safetensors")
+    assert h4 == header and all(torch.equal(s4[k], ema[k]) for k in ema)
+    assert any(not torch.equal(s2[k], s4[k]) for k in s4)
+    with pytest.raises(ValueError, match="snapshot_every"):
+        train_config("tiny", snapshot_every=-1)
 
 
 def test_resume_refuses_changed_options(tmp_path):

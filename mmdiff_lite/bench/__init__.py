@@ -1,8 +1,9 @@
-"""Benchmarks of the model layer (``mmdiff-lite bench``): RS-MMA dense vs windowed, training steps.
-
-Every measurement runs in a fresh Python process, so its peak resident memory (``ru_maxrss``) is its
-own; times are medians over repetitions after a warm-up.
+"""Benchmarks (``mmdiff-lite bench``): RS-MMA dense vs windowed and model training steps, each in a
+fresh Python process so its peak resident memory (``ru_maxrss``) is its own; the trainer's throughput;
+the samplers side by side on a trained checkpoint.  Times are medians over repetitions after a warm-up.
 """
 from .measure import measure, rsmma_report, step_report
+from .sampling import sampling_benchmark, sampling_markdown
+from .throughput import train_throughput
 
-__all__ = ["measure", "rsmma_report", "step_report"]
+__all__ = ["measure", "rsmma_report", "step_report", "train_throughput", "sampling_benchmark", "sampling_markdown"]

@@ -1,13 +1,16 @@
-"""``mmdiff-lite bench rsmma`` and ``mmdiff-lite bench step``: what RS-MMA and a training step cost here.
+"""``mmdiff-lite bench``: what RS-MMA, a training step, training and sampling cost here.
 
-Each case runs in a fresh process (honest peak memory); times are medians after a warm-up.
+``rsmma`` and ``step`` run each case in a fresh process (honest peak memory); ``train`` times the real
+trainer's steps (clips/s); ``sampling`` puts the samplers side by side on a trained checkpoint (seconds,
+NFE, scores and their shuffled-pair chance level, RS-MMA shift random vs none).  Times are medians after
+a warm-up.
 """
 from __future__ import annotations
 
 import argparse
 
 from ..model import MODEL_PRESETS
-from .options import parse_overrides
+from .options import parse_overrides, parse_shift
 
 
 def _threads(p: argparse.ArgumentParser) -> None:
@@ -16,7 +19,8 @@ def _threads(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("bench", help="benchmark RS-MMA (dense vs windowed) and training steps")
+    parser = subparsers.add_parser("bench", help="benchmark RS-MMA, training steps, training throughput and samplers",
+                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="bench", metavar="WHAT", required=True)
 
     p = sub.add_parser("rsmma", help="dense vs windowed RS-MMA at a preset's real feature shapes")
@@ -33,6 +37,34 @@ def register(subparsers) -> None:
                    help='model override, e.g. --set rsmma_impl=\'"dense"\' (repeatable)')
     _threads(p)
     p.set_defaults(func=run_step)
+
+    p = sub.add_parser("train", help="training throughput (clips/s) of the real trainer on synthetic data")
+    p.add_argument("--preset", default="tiny", help="training recipe (default: tiny)")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--steps", type=int, default=20, help="steps to run; the median is over those after 2 warm-up steps")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
+                   help="a training option (TrainConfig field) or else a model option, e.g. --set channels=32 (repeatable)")
+    p.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_train)
+
+    from ..pipeline.evaluate import SAMPLER_TABLE
+
+    labels = [row[0] for row in SAMPLER_TABLE]
+    p = sub.add_parser("sampling", help="the samplers side by side on a trained checkpoint (seconds, NFE, scores)")
+    p.add_argument("--checkpoint", default="tiny", help="shipped name, run folder or .safetensors (default: tiny)")
+    p.add_argument("--n", type=int, default=64, help="pairs per sampler (default: 64)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--methods", nargs="+", choices=labels, metavar="LABEL",
+                   help=f"samplers to run (default: all of {', '.join(labels)})")
+    p.add_argument("--shift", default="random,none",
+                   help="RS-MMA shift modes at sampling time, comma-separated: random, none or integers (default: random,none)")
+    p.add_argument("--batch-size", type=int, default=16, help="pairs per batch (default: 16)")
+    p.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    p.add_argument("--markdown", metavar="PATH", help="also write the Markdown table to a file")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_sampling)
 
 
 def run_rsmma(args) -> int:
@@ -63,4 +95,41 @@ def run_step(args) -> int:
     print(f"forward alone (autograd on):           {r['forward_seconds']:.3f} s")
     print(f"peak memory (RSS of a fresh process):  {r['peak_mb'] / 1024:.2f} GB "
           f"({r['extra_mb'] / 1024:.2f} GB above the loaded model and batch)")
+    return 0
+
+
+def run_train(args) -> int:
+    from ..bench.throughput import train_throughput
+    from ..utils import write_json
+    from ..viz.model import table_text
+
+    options = parse_overrides(args.set, "--set")
+    r = train_throughput(args.preset, args.batch_size, args.steps, threads=args.threads, options=options,
+                         progress=not args.no_progress)
+    row = {"preset": r["preset"], "batch": r["batch_size"], "params": r["params"], "threads": r["threads"],
+           "device": r["device"], "s/step": r["s_per_step"], "clips/s": r["clips_per_s"],
+           "options": ", ".join(f"{k}={v}" for k, v in options.items()) or "-"}
+    print(f"training throughput: median of {r['steps'] - r['warmup']} steps after {r['warmup']} warm-up steps")
+    print(table_text([row]))
+    if args.json:
+        write_json(args.json, r)
+    return 0
+
+
+def run_sampling(args) -> int:
+    from ..bench.sampling import sampling_benchmark, sampling_markdown
+    from ..utils import atomic_path, write_json
+
+    shifts = [parse_shift(s.strip()) for s in args.shift.split(",") if s.strip()]
+    if not shifts:
+        raise ValueError("--shift needs at least one mode: random, none or an integer")
+    result = sampling_benchmark(args.checkpoint, args.n, args.seed, args.methods, shifts, args.batch_size,
+                                progress=not args.no_progress)
+    table = sampling_markdown(result)
+    print(table, end="")
+    if args.json:
+        write_json(args.json, result)
+    if args.markdown:
+        with atomic_path(args.markdown) as tmp:
+            tmp.write_text(table)
     return 0

@@ -21,3 +21,12 @@ def parse_overrides(items: list[str], flag: str = "--model") -> dict:
         if isinstance(out[key], list):
             out[key] = tuple(out[key])
     return out
+
+
+def parse_shift(text: str, flag: str = "--shift") -> str | int:
+    """An RS-MMA shift mode at sampling time: ``random``, ``none`` or a non-negative integer."""
+    if text in ("random", "none"):
+        return text
+    if text.isdigit():
+        return int(text)
+    raise ValueError(f"{flag} takes random, none or an integer, got {text!r}")

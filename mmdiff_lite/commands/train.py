@@ -1,7 +1,8 @@
 """``mmdiff-lite train``: train a coupled U-Net on the synthetic benchmark or prepared clips.
 
 Writes to --out: last.safetensors (the whole training state; --resume continues exactly from it),
-ema.safetensors (the EMA weights, what you sample with), log.jsonl and config.json.
+ema.safetensors (the EMA weights, what you sample with), log.jsonl and config.json; with
+--snapshot-every N also ema-step<N>.safetensors (the EMA weights at every N-th step).
 Under torchrun the same command trains with DistributedDataParallel (nccl on GPU, gloo on CPU):
     torchrun --nproc_per_node 2 -m mmdiff_lite train --preset tiny --steps 1000 --out runs/ddp
 """
@@ -33,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--log-every", type=int)
     p.add_argument("--ckpt-every", type=int)
     p.add_argument("--preview-every", type=int, help="sample and score previews every N steps (0: never)")
+    p.add_argument("--snapshot-every", type=int,
+                   help="keep the EMA weights of every N-th step as ema-step<N>.safetensors (default: 0, none)")
     p.add_argument("--out", required=True, help="run folder")
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -50,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
                        lr=args.lr, warmup_steps=args.warmup_steps, ema_decay=args.ema_decay,
                        loss_weighting=args.loss_weighting, seed=args.seed, data_dir=args.data_dir,
                        flip_prob=args.flip_prob, amp=args.amp, log_every=args.log_every, ckpt_every=args.ckpt_every,
-                       preview_every=args.preview_every, model_overrides=overrides or None)
+                       preview_every=args.preview_every, snapshot_every=args.snapshot_every,
+                       model_overrides=overrides or None)
     model_config(cfg.preset, **cfg.model_overrides)  # fail fast, one line, on unknown model options
     summary = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
     print(f"trained to step {summary['step']} in {summary['wall_seconds']:.0f} s; weights: {args.out}/ema.safetensors")

@@ -2,7 +2,8 @@
 
 A score of generated pairs means little alone; :func:`reference_table` gives the rows it must be
 read against: true pairs (the ceiling), another clip's audio (chance), audio one and two frames late,
-tones at the wrong colour's pitch, a frozen first frame, silence, and noise.
+tones at the wrong colour's pitch, a frozen first frame, silence, and noise.  :func:`shuffled_scores`
+gives the chance level of any set of pairs (generated ones included) from those very clips.
 
 Taught in: notebooks/03_audio_video_data.ipynb
 """
@@ -15,7 +16,10 @@ from ..data.presets import ClipConfig, clip_preset
 from ..data.synthetic import SyntheticClips, render_audio
 from .sync import sync_scores
 
-__all__ = ["reference_pairs", "reference_table"]
+__all__ = ["reference_pairs", "reference_table", "shuffled_scores", "PAIRING_KEYS"]
+
+#: The scores that depend on which soundtrack goes with which video (the plausibility scores do not).
+PAIRING_KEYS = ("f1", "f1_exact", "semantic")
 
 
 def _late(audio: torch.Tensor, samples: int) -> torch.Tensor:
@@ -57,3 +61,11 @@ def reference_table(n: int = 256, preset: str | ClipConfig = "tiny", seed: int =
     Taught in: notebooks/03_audio_video_data.ipynb
     """
     return {name: sync_scores(v, a, preset) for name, (v, a) in reference_pairs(n, preset, seed).items()}
+
+
+def shuffled_scores(video, audio, preset: str | ClipConfig = "tiny") -> dict:
+    """The chance level of a set of pairs: :func:`sync_scores` with video ``i`` given audio ``i + 1``
+    (the last video gets the first audio).  Needs at least two pairs."""
+    if len(video) < 2:
+        raise ValueError("the shuffled chance level needs at least 2 pairs")
+    return sync_scores(video, torch.as_tensor(audio).roll(-1, 0), preset)

@@ -1,9 +1,12 @@
-"""Pipelines on top of diffusion + model + data + metrics: checkpoints, generation, evaluation."""
-from .checkpoints import load_model, load_or_train, model_from_config, resolve_checkpoint, ship, shipped_checkpoints
-from .evaluate import SAMPLER_TABLE, compare_samplers, score_generated
+"""Pipelines on top of diffusion + model + data + metrics: checkpoints, generation, evaluation, export."""
+from .checkpoints import (load_model, load_or_train, load_snapshot, model_from_config, resolve_checkpoint, sampling_setup,
+                          ship, shipped_checkpoints, shipped_log)
+from .evaluate import SAMPLER_TABLE, compare_samplers, score_generated, timed_generate
+from .export import sample_to_folder, scores_line, write_pairs
 from .generate import generate, model_fn_of
 
 __all__ = [
-    "load_model", "load_or_train", "model_from_config", "resolve_checkpoint", "ship", "shipped_checkpoints",
-    "generate", "model_fn_of", "SAMPLER_TABLE", "compare_samplers", "score_generated",
+    "load_model", "load_or_train", "load_snapshot", "model_from_config", "resolve_checkpoint", "sampling_setup", "ship",
+    "shipped_checkpoints", "shipped_log", "generate", "model_fn_of", "SAMPLER_TABLE", "compare_samplers",
+    "score_generated", "timed_generate", "sample_to_folder", "scores_line", "write_pairs",
 ]

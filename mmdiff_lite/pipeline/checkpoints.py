@@ -1,7 +1,8 @@
 """Shipped and trained checkpoints: find them, verify them, rebuild the model they hold.
 
 Shipped checkpoints live in ``mmdiff_lite/checkpoints/`` with ``manifest.json`` (command, seed, steps,
-wall time, sha256, scores); loading one verifies its sha256.
+wall time, sha256, scores), each with its training log and optional EMA snapshots of earlier steps;
+loading weights verifies their sha256.
 
 Taught in: notebooks/00_quickstart.ipynb, notebooks/06_training.ipynb.
 """
@@ -9,15 +10,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
+from ..diffusion import Schedule, get_schedule
 from ..model import build_model, model_config
 from ..model.config import UNetConfig
-from ..train.checkpoint import load_weights
-from ..utils import sha256_file
+from ..train.checkpoint import load_weights, save_weights, snapshot_path, snapshot_steps
+from ..utils import atomic_path, sha256_file, write_json
 
-__all__ = ["SHIPPED_DIR", "shipped_checkpoints", "resolve_checkpoint", "model_from_config", "load_model", "ship", "load_or_train"]
+__all__ = ["SHIPPED_DIR", "shipped_checkpoints", "resolve_checkpoint", "model_from_config", "load_model", "load_snapshot",
+           "shipped_log", "sampling_setup", "ship", "load_or_train"]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 
@@ -28,18 +32,28 @@ def shipped_checkpoints() -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
+def _verified(path: Path, sha256: str, what: str) -> Path:
+    """``path`` if it exists and its sha256 is ``sha256``; else a clear error naming ``what``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} is missing ({path.name}); reinstall the kit")
+    if sha256_file(path) != sha256:
+        raise ValueError(f"{what} fails its sha256 check ({path.name}); the file is damaged, reinstall the kit")
+    return path
+
+
+def _shipped_record(name: str) -> dict:
+    shipped = shipped_checkpoints()
+    if name not in shipped:
+        raise ValueError(f"no shipped checkpoint {name!r} (shipped: {', '.join(shipped) or 'none yet'})")
+    return shipped[name]
+
+
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
     """A shipped name (sha256-verified) or a path to a ``.safetensors`` file or a run folder."""
     shipped = shipped_checkpoints()
     key = str(name_or_path)
     if key in shipped:
-        rec = shipped[key]
-        path = SHIPPED_DIR / rec["file"]
-        if not path.is_file():
-            raise FileNotFoundError(f"shipped checkpoint {key!r} is missing ({rec['file']}); reinstall the kit")
-        if sha256_file(path) != rec["sha256"]:
-            raise ValueError(f"shipped checkpoint {key!r} fails its sha256 check; the file is damaged, reinstall the kit")
-        return path
+        return _verified(SHIPPED_DIR / shipped[key]["file"], shipped[key]["sha256"], f"shipped checkpoint {key!r}")
     path = Path(name_or_path)
     if path.is_dir():
         for name in ("ema.safetensors", "last.safetensors"):
@@ -58,9 +72,7 @@ def model_from_config(cfg: dict) -> torch.nn.Module:
     return build_model(model_config(UNetConfig(**fixed)))
 
 
-def load_model(name_or_path: str | Path = "tiny", device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
-    """(model in eval mode on ``device``, checkpoint header) for a shipped name or a path."""
-    path = resolve_checkpoint(name_or_path)
+def _model_from_file(path: Path, device) -> tuple[torch.nn.Module, dict]:
     state, meta = load_weights(path, device="cpu")
     if "model_config" not in meta:
         raise ValueError(f"{path} has no model configuration in its header; was it written by mmdiff-lite?")
@@ -72,26 +84,103 @@ def load_model(name_or_path: str | Path = "tiny", device: str | torch.device = "
     return model.to(device).eval(), meta
 
 
-def ship(run_dir: str | Path, name: str, *, command: str, scores: dict, dtype: torch.dtype = torch.float16) -> dict:
-    """Copy a run's EMA weights into the kit as shipped checkpoint ``name`` and record it in the manifest.
+def load_model(name_or_path: str | Path = "tiny", device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
+    """(model in eval mode on ``device``, checkpoint header) for a shipped name or a path."""
+    return _model_from_file(resolve_checkpoint(name_or_path), device)
 
-    The record holds the training command, seed, steps, wall time, sha256, size and the measured scores.
+
+def load_snapshot(name: str, step: int, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
+    """(model, header) of the EMA weights shipped checkpoint ``name`` had at training step ``step``
+    (sha256-verified, like :func:`load_model`).
+
+    Taught in: notebooks/06_training.ipynb.
     """
-    from ..train.checkpoint import save_weights
-    from ..utils import atomic_path
+    snapshots = _shipped_record(name).get("snapshots", {})
+    if str(step) not in snapshots:
+        have = ", ".join(snapshots) or "none"
+        raise ValueError(f"shipped checkpoint {name!r} has no snapshot at step {step} (it has: {have})")
+    entry = snapshots[str(step)]
+    return _model_from_file(_verified(SHIPPED_DIR / entry["file"], entry["sha256"], f"snapshot {step} of {name!r}"), device)
 
-    src = resolve_checkpoint(Path(run_dir) / "last.safetensors")
+
+def shipped_log(name: str) -> list[dict]:
+    """The training log (``log.jsonl`` records) of shipped checkpoint ``name``, up to its shipped step.
+
+    Taught in: notebooks/06_training.ipynb.
+    """
+    log = _shipped_record(name).get("log")
+    if not log:
+        raise ValueError(f"shipped checkpoint {name!r} was shipped without its training log; ship it again")
+    path = SHIPPED_DIR / log
+    if not path.is_file():
+        raise FileNotFoundError(f"the training log of {name!r} is missing ({log}); reinstall the kit")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def sampling_setup(meta: dict) -> tuple[Schedule, str]:
+    """(the noise schedule a checkpoint was trained with, the clip preset its pairs are scored with)."""
+    preset = meta.get("train_config", {}).get("data_preset") or meta["model_config"]["name"]
+    return get_schedule(meta.get("schedule", "linear")), preset
+
+
+def _clean_log(path: Path, last_step: int) -> str:
+    """A run's log up to ``last_step`` with one record per step and kind (training or preview): a resumed
+    run logs again the steps after its last checkpoint, and the later record wins; torn lines are dropped."""
+    records = {}
+    for line in path.read_text().splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(rec, dict) and rec.get("step", 0) <= last_step:
+            records[(rec.get("step", 0), "preview" in rec)] = rec
+    return "".join(json.dumps(records[k]) + "\n" for k in sorted(records))
+
+
+def _ship_weights(src: Path, name: str, dest_name: str, dtype: torch.dtype) -> tuple[dict, dict]:
+    """Copy the weights of ``src`` (cast to ``dtype``) to the shipped folder; (source header, file entry)."""
     state, meta = load_weights(src)
-    SHIPPED_DIR.mkdir(parents=True, exist_ok=True)
-    dest = SHIPPED_DIR / f"{name}.safetensors"
+    dest = SHIPPED_DIR / dest_name
     keep = {k: meta[k] for k in ("step", "wall_seconds", "train_config", "model_config", "schedule") if k in meta}
     save_weights(dest, state, {**keep, "shipped_as": name}, dtype=dtype)
-    record = {"file": dest.name, "sha256": sha256_file(dest), "bytes": dest.stat().st_size, "dtype": str(dtype).split(".")[-1],
+    return meta, {"file": dest.name, "sha256": sha256_file(dest)}
+
+
+def ship(run_dir: str | Path, name: str, *, command: str, scores: dict, dtype: torch.dtype = torch.float16,
+         snapshots: Iterable[int] = ()) -> dict:
+    """Copy a run's EMA weights into the kit as shipped checkpoint ``name`` and record it in the manifest.
+
+    Also ships the run's ``log.jsonl`` (as ``<name>.log.jsonl``) and, for each step in ``snapshots``, the
+    EMA weights the run kept at that step (``<name>-step<N>.safetensors``; train with ``snapshot_every``).
+    The record holds the training command, seed, steps, wall time, sha256, size, the measured scores,
+    the log's file name and the snapshots' files and sha256.
+    """
+    run_dir = Path(run_dir)
+    src = resolve_checkpoint(run_dir / "last.safetensors")
+    steps = sorted({int(s) for s in snapshots})
+    missing = [s for s in steps if not snapshot_path(run_dir, s).is_file()]
+    if missing:
+        have = ", ".join(map(str, snapshot_steps(run_dir))) or "none"
+        raise FileNotFoundError(f"{run_dir} has no EMA snapshot at step(s) {', '.join(map(str, missing))} (it has: {have}); "
+                                "train with --snapshot-every N to keep them")
+    if not (run_dir / "log.jsonl").is_file():
+        raise FileNotFoundError(f"{run_dir} has no log.jsonl to ship with the weights")
+    SHIPPED_DIR.mkdir(parents=True, exist_ok=True)
+    meta, entry = _ship_weights(src, name, f"{name}.safetensors", dtype)
+    shipped_snapshots = {str(s): _ship_weights(snapshot_path(run_dir, s), name, f"{name}-step{s}.safetensors", dtype)[1]
+                         for s in steps}
+    log = SHIPPED_DIR / f"{name}.log.jsonl"
+    with atomic_path(log) as tmp:
+        tmp.write_text(_clean_log(run_dir / "log.jsonl", meta["step"]))
+    record = {**entry, "bytes": (SHIPPED_DIR / entry["file"]).stat().st_size, "dtype": str(dtype).split(".")[-1],
               "command": command, "seed": meta["train_config"]["seed"], "steps": meta["step"],
-              "wall_seconds": round(meta["wall_seconds"], 1), "scores": scores}
-    manifest = {**shipped_checkpoints(), name: record}
-    with atomic_path(SHIPPED_DIR / "manifest.json") as tmp:
-        tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+              "wall_seconds": round(meta["wall_seconds"], 1), "scores": scores, "log": log.name,
+              "snapshots": shipped_snapshots}
+    old = shipped_checkpoints().get(name, {})
+    write_json(SHIPPED_DIR / "manifest.json", {**shipped_checkpoints(), name: record}, sort_keys=True)
+    stale = {e["file"] for e in old.get("snapshots", {}).values()} - {e["file"] for e in shipped_snapshots.values()}
+    for file in stale:  # snapshots of an earlier shipping of `name` that this one does not keep
+        (SHIPPED_DIR / file).unlink(missing_ok=True)
     return record
 
 

@@ -1,18 +1,26 @@
 """Score generated pairs: samplers side by side, coupled vs uncoupled models, shift on vs off.
 
+Every score comes with its chance level: the same generated clips with each video given the next
+pair's audio (:func:`mmdiff_lite.metrics.shuffled_scores`).
+
 Taught in: notebooks/07_joint_sampling.ipynb.
 """
 from __future__ import annotations
 
+import math
 import time
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import torch
+from tqdm.auto import tqdm
 
+from ..diffusion import Schedule
+from ..metrics.reference import PAIRING_KEYS, shuffled_scores
 from ..metrics.sync import HEADLINE_KEYS, sync_scores
+from ..model import shift_mode
 from .generate import generate
 
-__all__ = ["SAMPLER_TABLE", "score_generated", "compare_samplers"]
+__all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "compare_samplers"]
 
 #: The sampler comparison of the training issue: (label, method, steps, options).
 SAMPLER_TABLE = [
@@ -23,23 +31,52 @@ SAMPLER_TABLE = [
 ]
 
 
+def timed_generate(model: torch.nn.Module, n: int, *, shift: str | int = "random", batch_size: int = 16,
+                   **kwargs) -> tuple[dict, float, int]:
+    """(pairs, seconds, NFE) of :func:`generate` with the RS-MMA shift mode ``shift`` (``"random"``, the
+    model's default; ``"none"``, R = 0; or a fixed integer).  NFE counts the network's calls per batch.
+    """
+    calls = []
+    handle = model.register_forward_hook(lambda *_: calls.append(1))
+    start = time.perf_counter()
+    try:
+        with shift_mode(model, shift):
+            pairs = generate(model, n, batch_size=batch_size, **kwargs)
+    finally:
+        handle.remove()
+    return pairs, time.perf_counter() - start, len(calls) // math.ceil(n / batch_size)
+
 
 def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str = "dpm_solver", steps: int = 20,
-                    seed: int = 0, batch_size: int = 16, progress: bool = False, **options) -> dict:
-    """Generate ``n`` pairs and return their benchmark scores, the seconds taken and the pairs."""
-    start = time.perf_counter()
-    pairs = generate(model, n, method=method, steps=steps, seed=seed, batch_size=batch_size, progress=progress, **options)
-    seconds = time.perf_counter() - start
+                    seed: int = 0, batch_size: int = 16, progress: bool = False, schedule: Schedule | None = None,
+                    shift: str | int = "random", **options) -> dict:
+    """Generate ``n`` pairs and return the seconds taken, the NFE, their headline scores, the chance
+    level of the scores that depend on the pairing (``chance_f1``, ...; ``None`` for a single pair)
+    and the pairs."""
+    pairs, seconds, nfe = timed_generate(model, n, method=method, steps=steps, seed=seed, batch_size=batch_size,
+                                         progress=progress, schedule=schedule, shift=shift, **options)
     scores = sync_scores(pairs["video"], pairs["audio"], preset=preset)
-    return {"seconds": seconds, **{k: scores[k] for k in HEADLINE_KEYS}, "pairs": pairs}
+    chance = shuffled_scores(pairs["video"], pairs["audio"], preset) if n > 1 else {}
+    return {"seconds": seconds, "nfe": nfe, **{k: scores[k] for k in HEADLINE_KEYS},
+            **{f"chance_{k}": chance.get(k) for k in PAIRING_KEYS}, "pairs": pairs}
 
 
 def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterable = SAMPLER_TABLE, *,
-                     seed: int = 0, progress: bool = False) -> list[dict]:
-    """One row per sampler of ``table`` on the same seeds: label, NFE, seconds and scores."""
+                     seed: int = 0, progress: bool = False, schedule: Schedule | None = None,
+                     shifts: Sequence[str | int] = ("random",), labels: Sequence[str] | None = None,
+                     batch_size: int = 16) -> list[dict]:
+    """One row per sampler of ``table`` (only those in ``labels`` when given) and RS-MMA shift mode of
+    ``shifts``, all on the same seeds: label, shift, NFE, seconds, scores and chance levels."""
+    table = list(table)
+    known = [row[0] for row in table]
+    unknown = [lab for lab in labels or () if lab not in known]
+    if unknown:
+        raise ValueError(f"unknown sampler(s) {', '.join(unknown)}: choose from {', '.join(known)}")
+    cases = [(shift, row) for shift in shifts for row in table if labels is None or row[0] in labels]
     rows = []
-    for label, method, steps, options in table:
-        r = score_generated(model, n, preset, method=method, steps=steps, seed=seed, progress=progress, **options)
+    for shift, (label, method, steps, options) in tqdm(cases, desc="samplers", disable=not progress):
+        r = score_generated(model, n, preset, method=method, steps=steps, seed=seed, batch_size=batch_size,
+                            progress=progress, schedule=schedule, shift=shift, **options)
         r.pop("pairs")
-        rows.append({"sampler": label, "nfe": steps, **r})
+        rows.append({"sampler": label, "shift": shift, **r})
     return rows

@@ -4,12 +4,14 @@ Two kinds of file:
 * the **training state** (``last.safetensors``): weights, EMA weights, the optimizer's tensors, and a
   JSON header (step, configs, seed, optimizer hyper-parameters) so ``--resume`` continues exactly;
 * **weights** (``ema.safetensors``, shipped checkpoints): one state dict (optionally fp16) plus the
-  model configuration needed to rebuild the network.
+  model configuration needed to rebuild the network.  EMA snapshots (``ema-step<N>.safetensors``, kept
+  every ``snapshot_every`` steps) are weights files too.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import torch
@@ -18,7 +20,8 @@ from safetensors.torch import load_file, save_file
 
 from ..utils import atomic_path
 
-__all__ = ["save_training_state", "load_training_state", "save_weights", "load_weights", "read_header"]
+__all__ = ["save_training_state", "load_training_state", "save_weights", "load_weights", "read_header",
+           "snapshot_path", "snapshot_steps"]
 
 
 def _save(path, tensors: dict, meta: dict) -> None:
@@ -93,3 +96,14 @@ def load_weights(path, device: str | torch.device = "cpu") -> tuple[dict, dict]:
     if meta.get("kind") == "training_state":
         tensors = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
     return {k: (v.float() if v.is_floating_point() else v) for k, v in tensors.items()}, meta
+
+
+def snapshot_path(run_dir: str | os.PathLike, step: int) -> Path:
+    """Where a run keeps the EMA weights of step ``step``: ``<run_dir>/ema-step<step>.safetensors``."""
+    return Path(run_dir) / f"ema-step{int(step)}.safetensors"
+
+
+def snapshot_steps(run_dir: str | os.PathLike) -> list[int]:
+    """The steps whose EMA snapshots a run folder holds, in increasing order."""
+    found = (re.fullmatch(r"ema-step(\d+)\.safetensors", p.name) for p in Path(run_dir).glob("ema-step*.safetensors"))
+    return sorted(int(m.group(1)) for m in found if m)

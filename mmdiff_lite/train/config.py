@@ -36,11 +36,14 @@ class TrainConfig:
     ckpt_every: int = 250
     preview_every: int = 0
     preview_n: int = 4
+    snapshot_every: int = 0  # keep the EMA weights of every N-th step as ema-step<N>.safetensors (0: none)
     model_overrides: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.steps < 0 or self.batch_size < 1 or self.accumulation < 1:
             raise ValueError("steps must be >= 0, batch_size and accumulation >= 1")
+        if self.snapshot_every < 0:
+            raise ValueError("snapshot_every must be >= 0 (0: keep no EMA snapshots)")
         if self.loss_weighting not in ("none", "min_snr"):
             raise ValueError("loss_weighting must be none or min_snr")
         if self.amp not in ("auto", "off", "bf16", "fp16"):

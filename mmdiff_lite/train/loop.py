@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from ..diffusion import epsilon_loss, get_schedule, q_sample, v_target
 from ..model import build_model
 from ..utils import atomic_path
-from .checkpoint import load_training_state, read_header, save_training_state, save_weights
+from .checkpoint import load_training_state, read_header, save_training_state, save_weights, snapshot_path
 from .config import TrainConfig
 from .data import make_source
 from .ema import EMA
@@ -27,7 +27,7 @@ from .randomness import derive_seed, draw_t_and_noise, step_generator
 __all__ = ["Trainer", "train"]
 
 #: Options that may change when a run is resumed (everything else must match for an exact resume).
-RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n"}
+RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n", "snapshot_every"}
 
 
 def min_snr_weight(snr: torch.Tensor, gamma: float, prediction: str = "eps") -> torch.Tensor:
@@ -43,7 +43,8 @@ def min_snr_weight(snr: torch.Tensor, gamma: float, prediction: str = "eps") -> 
 
 
 class Trainer:
-    """One training run writing to ``out``: ``last.safetensors``, ``ema.safetensors``, ``log.jsonl``."""
+    """One training run writing to ``out``: ``last.safetensors``, ``ema.safetensors``, ``log.jsonl``
+    (and ``ema-step<N>.safetensors`` every ``snapshot_every`` steps)."""
 
     def __init__(self, cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True):
         self.cfg, self.out, self.progress = cfg, Path(out), progress
@@ -171,6 +172,11 @@ class Trainer:
         save_training_state(self.out / "last.safetensors", model=self.model, ema=self.ema.model, optimizer=self.opt, meta=meta)
         save_weights(self.out / "ema.safetensors", self.ema.model.state_dict(), meta)
 
+    def save_snapshot(self) -> None:
+        """Keep the EMA weights of this step (``ema-step<N>.safetensors``, the header of ``ema.safetensors``)."""
+        if self.rank == 0:
+            save_weights(snapshot_path(self.out, self.step), self.ema.model.state_dict(), self._meta())
+
     def _log(self, record: dict) -> None:
         if self.rank == 0:
             with open(self.out / "log.jsonl", "a") as f:
@@ -185,7 +191,8 @@ class Trainer:
         self._log({"step": self.step, "preview": {k: v for k, v in scores.items() if isinstance(v, float)}})
 
     def run(self) -> dict:
-        """Train until ``cfg.steps``; checkpoints every ``ckpt_every`` steps and at the end."""
+        """Train until ``cfg.steps``; checkpoints every ``ckpt_every`` steps and at the end, EMA snapshots
+        every ``snapshot_every`` steps."""
         cfg = self.cfg
         if self.rank == 0:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -206,6 +213,8 @@ class Trainer:
                 self._log({**last, "wall_seconds": self.wall})
             if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
                 self.save()
+            if cfg.snapshot_every and self.step % cfg.snapshot_every == 0:
+                self.save_snapshot()
             if cfg.preview_every and self.step % cfg.preview_every == 0 and self.rank == 0:
                 self._preview()
         bar.close()

@@ -10,8 +10,9 @@ import numpy as np
 __all__ = ["table_text", "plot_masks", "plot_receptive_fields", "plot_cost_curves", "plot_frame_attention"]
 
 
-def table_text(rows: list[dict], floats: str = "{:.3f}") -> str:
-    """Plain-text table of dict rows sharing their keys (numbers right-aligned).
+def table_text(rows: list[dict], floats: str = "{:.3f}", markdown: bool = False) -> str:
+    """Plain-text table of dict rows sharing their keys (numbers right-aligned); a Markdown table
+    (right-aligned columns) with ``markdown=True``.
 
     Taught in: notebooks/04_coupled_unet.ipynb, notebooks/05_rs_mma.ipynb
     """
@@ -26,8 +27,13 @@ def table_text(rows: list[dict], floats: str = "{:.3f}") -> str:
 
     cells = [[cell(r[k]) for k in keys] for r in rows]
     widths = [max(len(k), *(len(c[i]) for c in cells)) for i, k in enumerate(keys)]
-    line = lambda vals: "  ".join(v.rjust(w) for v, w in zip(vals, widths))  # noqa: E731
-    return "\n".join([line(keys), line(["-" * w for w in widths]), *map(line, cells)])
+    if markdown:
+        line = lambda vals: "| " + " | ".join(v.rjust(w) for v, w in zip(vals, widths)) + " |"  # noqa: E731
+        rule = "|" + "|".join("-" * (w + 1) + ":" for w in widths) + "|"
+    else:
+        line = lambda vals: "  ".join(v.rjust(w) for v, w in zip(vals, widths))  # noqa: E731
+        rule = line(["-" * w for w in widths])
+    return "\n".join([line(keys), rule, *map(line, cells)])
 
 
 def plot_masks(masks: dict, ncols: int = 4, size: float = 2.2, xlabel="key segment k",

@@ -1,0 +1,66 @@
+"""Write generated pairs to a folder: one mp4 with sound per pair, a contact sheet, ``pairs.npz`` and
+``metrics.json`` (the benchmark's scores, their shuffled-pair chance level and what made the pairs).
+
+Used by ``mmdiff-lite sample`` and ``mmdiff-lite demo``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..data import clip_preset, write_mp4
+from ..metrics.reference import PAIRING_KEYS, shuffled_scores
+from ..metrics.sync import sync_scores
+from ..utils import atomic_path, write_json
+from ..viz.sheet import save_contact_sheet
+from .checkpoints import sampling_setup
+from .evaluate import timed_generate
+
+__all__ = ["write_pairs", "sample_to_folder", "scores_line"]
+
+
+def _floats(scores: dict) -> dict:
+    return {k: v for k, v in scores.items() if isinstance(v, float)}
+
+
+def write_pairs(out: str | Path, pairs: dict, preset: str, extra: dict | None = None) -> dict:
+    """Write ``pair_XX.mp4`` (frames scaled up to about 128 pixels), ``contact_sheet.png`` (up to 16
+    clips), ``pairs.npz`` (``video`` (N, F, C, H, W), ``audio`` (N, C, T)) and ``metrics.json``
+    (``scores``, ``chance`` (``None`` for one pair), ``n`` and ``extra``) into ``out``; return the metrics."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = clip_preset(preset)
+    video, audio = pairs["video"], pairs["audio"]
+    for i in range(len(video)):
+        write_mp4(out / f"pair_{i:02d}.mp4", video[i], audio[i], cfg.fps, cfg.sample_rate, scale=max(1, 128 // cfg.width))
+    save_contact_sheet(out / "contact_sheet.png", video[:16])
+    with atomic_path(out / "pairs.npz") as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, video=video.numpy(), audio=audio.numpy())
+    chance = _floats(shuffled_scores(video, audio, cfg)) if len(video) > 1 else None
+    metrics = {"scores": _floats(sync_scores(video, audio, preset=cfg)), "chance": chance, "n": len(video), **(extra or {})}
+    write_json(out / "metrics.json", metrics)
+    return metrics
+
+
+def sample_to_folder(model: torch.nn.Module, meta: dict, out: str | Path, *, n: int, method: str = "dpm_solver",
+                     steps: int = 20, seed: int = 0, batch_size: int = 16, shift: str | int = "random",
+                     progress: bool = True, extra: dict | None = None, **options) -> dict:
+    """Generate ``n`` pairs with a loaded checkpoint (``meta``: its header, for its schedule and clip
+    preset) and :func:`write_pairs` them to ``out`` with the sampler settings, NFE and seconds taken."""
+    schedule, preset = sampling_setup(meta)
+    pairs, seconds, nfe = timed_generate(model, n, method=method, steps=steps, seed=seed, schedule=schedule,
+                                         batch_size=batch_size, progress=progress, shift=shift, **options)
+    info = {"method": method, "steps": steps, "nfe": nfe, "seed": seed, "shift": shift, "seconds": seconds}
+    return write_pairs(out, pairs, preset, {**info, **options, **(extra or {})})
+
+
+def scores_line(metrics: dict) -> str:
+    """``f1 0.81 (chance 0.20), semantic ..., video plausibility ...`` for the metrics of :func:`write_pairs`."""
+    scores, chance, parts = metrics["scores"], metrics.get("chance") or {}, []
+    for k in ("f1", "semantic", "video_plausibility", "audio_plausibility"):
+        text = f"{k.replace('_', ' ')} {scores[k]:.2f}"
+        parts.append(text + (f" (chance {chance[k]:.2f})" if k in PAIRING_KEYS and k in chance else ""))
+    return ", ".join(parts)

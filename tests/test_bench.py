@@ -1,0 +1,79 @@
+"""`mmdiff-lite bench train` and `bench sampling`: throughput of the real trainer, samplers side by side
+(measured NFE, scores with their shuffled-pair chance level), shift modes at sampling time."""
+import json
+
+import pytest
+import torch
+
+import mmdiff_lite as mm
+from mmdiff_lite.bench.throughput import _split_options
+from mmdiff_lite.cli import main
+from mmdiff_lite.train import Trainer, train_config
+from mmdiff_lite.viz.model import table_text
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    Trainer(train_config("tiny", steps=1, batch_size=2), out, progress=False).run()
+    return out
+
+
+def test_bench_train_reports_positive_throughput(tmp_path, capsys):
+    path, threads = tmp_path / "train.json", torch.get_num_threads()
+    assert main(["bench", "train", "--batch-size", "2", "--steps", "3", "--threads", "1", "--no-progress",
+                 "--json", str(path)]) == 0
+    r = json.loads(path.read_text())
+    assert r["clips_per_s"] > 0 and r["threads"] == 1 and r["params"] == sum(p.numel() for p in mm.build_model("tiny").parameters())
+    assert r["clips_per_s"] * r["s_per_step"] == pytest.approx(2)  # clips/s = batch / (s/step)
+    assert "clips/s" in capsys.readouterr().out
+    assert torch.get_num_threads() == threads  # restored, not left at --threads
+    with pytest.raises(ValueError, match="warm-up"):
+        mm.bench.train_throughput(steps=2)
+
+
+def test_bench_set_splits_training_and_model_options():
+    assert _split_options({"lr": 1e-3, "channels": 32, "ema_decay": 0.5}) == ({"lr": 1e-3, "ema_decay": 0.5}, {"channels": 32})
+
+
+def test_bench_sampling_writes_json_and_markdown(run_dir, tmp_path, capsys):
+    js, md = tmp_path / "s.json", tmp_path / "s.md"
+    assert main(["bench", "sampling", "--checkpoint", str(run_dir), "--methods", "DDIM-50", "--n", "2", "--shift", "none",
+                 "--no-progress", "--json", str(js), "--markdown", str(md)]) == 0
+    r = json.loads(js.read_text())
+    assert r["n"] == 2 and r["step"] == 1 and len(r["rows"]) == 1
+    row = r["rows"][0]
+    expected = {"sampler", "shift", "nfe", "seconds", *mm.metrics.sync.HEADLINE_KEYS, "chance_f1", "chance_f1_exact",
+                "chance_semantic"}
+    assert set(row) == expected and row["sampler"] == "DDIM-50" and row["shift"] == "none"
+    assert row["nfe"] == 50 and row["seconds"] > 0  # measured: one network call per DDIM step
+    table = md.read_text()
+    assert table in capsys.readouterr().out and "| DDIM-50 |" in table and "---:|" in table
+    assert main(["bench", "sampling", "--checkpoint", str(run_dir), "--shift", "sideways"]) == 2
+
+
+def test_compare_samplers_refuses_unknown_labels():
+    with pytest.raises(ValueError, match="choose from DDPM-1000"):
+        mm.compare_samplers(mm.build_model("tiny"), 2, "tiny", labels=["DDIM-7"])
+
+
+def test_shift_none_is_shift_zero_and_random_differs():
+    model = mm.perturb_zero_layers(mm.build_model("tiny"), generator=torch.Generator().manual_seed(0))
+    run = lambda shift: mm.timed_generate(model, 2, shift=shift, method="ddim", steps=2, progress=False)  # noqa: E731
+    (none, _, nfe), (zero, _, _), (rand, _, _) = run("none"), run(0), run("random")
+    assert nfe == 2 and all(torch.equal(none[k], zero[k]) for k in none)
+    assert not torch.equal(none["video"], rand["video"])
+
+
+def test_shuffled_scores_are_the_chance_level_of_true_pairs():
+    v, a = mm.reference_pairs(6)["true"]
+    assert mm.sync_scores(v, a)["f1"] > 0.9
+    chance, by_hand = mm.shuffled_scores(v, a), mm.sync_scores(v, a[[1, 2, 3, 4, 5, 0]])
+    assert all(chance[k] == by_hand[k] for k in mm.PAIRING_KEYS) and chance["f1"] < 0.6
+    with pytest.raises(ValueError, match="at least 2"):
+        mm.shuffled_scores(v[:1], a[:1])
+
+
+def test_markdown_table_has_a_right_aligned_rule():
+    text = table_text([{"a": 1, "b": 0.5}, {"a": 22, "b": None}], markdown=True)
+    assert text.splitlines() == ["|  a |     b |", "|---:|------:|", "|  1 | 0.500 |", "| 22 |     - |"]
