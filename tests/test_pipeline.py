@@ -13,10 +13,16 @@ from mmdiff_lite.utils import sha256_file
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    Trainer(train_config("tiny", steps=2, batch_size=2, log_every=1, snapshot_every=1), out, progress=False).run()
-    return out
+    trainer = Trainer(train_config("tiny", steps=2, batch_size=2, log_every=1, snapshot_every=1), out, progress=False)
+    trainer.run()
+    return out, trainer
+
+
+@pytest.fixture(scope="module")
+def run_dir(trained):
+    return trained[0]
 
 
 def test_generate_shapes_range_and_seed():
@@ -173,3 +179,81 @@ def test_a_v_predicting_network_samples_like_its_noise_twin():
     b = mm.sample(eps_fn, shapes, schedule=schedule, method="dpm_solver", steps=10, generator=0)
     torch.testing.assert_close(a["audio"], b["audio"], atol=2e-3, rtol=1e-3)
     assert abs(a["audio"].mean().item() - 0.3) < 0.05 and abs(a["audio"].std().item() - 0.5) < 0.05
+
+
+class _KnowsTheNoise(torch.nn.Module):
+    """A stub network that knows the clean clips and so predicts the exact noise (or v), plus ``wrong``
+    (a dict of per-modality offsets added to its output)."""
+
+    def __init__(self, x0, schedule, prediction="eps", wrong=None):
+        from types import SimpleNamespace
+
+        super().__init__()
+        self.x0, self.schedule, self.wrong = x0, schedule, wrong or {}
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+        self.config = SimpleNamespace(prediction=prediction)
+
+    def forward(self, x, t, shift_generator=None):
+        out = {}
+        for k, xt in x.items():
+            ab = self.schedule.alpha_bar(t.double()).view(-1, *[1] * (xt.ndim - 1))
+            eps = (xt.double() - ab.sqrt() * self.x0[k]) / (1 - ab).sqrt()  # from x_t = sqrt(ab) x0 + sqrt(1-ab) eps
+            v = ab.sqrt() * eps - (1 - ab).sqrt() * self.x0[k]
+            out[k] = (v if self.config.prediction == "v" else eps).float() + self.wrong.get(k, 0.0)
+        return out
+
+
+def _small_clips():
+    g = torch.Generator().manual_seed(3)
+    return {"video": torch.rand(2, 4, 3, 4, 4, generator=g) * 2 - 1, "audio": torch.rand(2, 1, 32, generator=g) * 2 - 1}
+
+
+@pytest.mark.parametrize("prediction", ["eps", "v"])
+def test_per_frame_error_is_zero_for_the_exact_noise(prediction):
+    schedule, clips = mm.linear_schedule(), _small_clips()
+    for t in (10, 500, 990):
+        err = mm.per_frame_error(_KnowsTheNoise(clips, schedule, prediction), clips, t, noise_seed=1)
+        assert err["video"].shape == (4,) and err["audio"].shape == (4,)
+        assert err["video"].max() < 1e-8 and err["audio"].max() < 1e-8
+
+
+@pytest.mark.parametrize("prediction", ["eps", "v"])
+def test_per_frame_error_locates_the_wrong_frame_and_segment(prediction):
+    """Offset d on video frame 2 and audio segment 1 only: error there, zero elsewhere.  For eps the error is
+    d^2; a v offset d becomes a noise offset sqrt(ab) d (eps = sqrt(ab) v + sqrt(1-ab) x_t), error ab d^2."""
+    schedule, clips, d, t = mm.linear_schedule(), _small_clips(), 0.5, 300
+    wrong = {"video": torch.zeros(1, 4, 1, 1, 1), "audio": torch.zeros(1, 1, 32)}
+    wrong["video"][:, 2] = d
+    wrong["audio"][..., 8:16] = d  # segment 1 of 4: samples 8..15
+    err = mm.per_frame_error(_KnowsTheNoise(clips, schedule, prediction, wrong), clips, t)
+    expected = d**2 * (float(schedule.alphas_cumprod[t]) if prediction == "v" else 1.0)
+    for k, where in (("video", 2), ("audio", 1)):
+        assert abs(err[k][where].item() - expected) < 1e-5 * max(expected, 1)
+        others = torch.cat([err[k][:where], err[k][where + 1:]])
+        assert others.max() < 1e-8, (k, err[k])
+    with pytest.raises(ValueError, match="segments"):
+        mm.per_frame_error(_KnowsTheNoise(clips, schedule), {"video": clips["video"], "audio": clips["audio"][..., :30]}, t)
+
+
+def test_noise_prediction_gives_back_x0_through_predict_x0():
+    schedule, clips = mm.linear_schedule(), _small_clips()
+    out = mm.noise_prediction(_KnowsTheNoise(clips, schedule, "v"), clips, 700, noise_seed=4)
+    again = mm.noise_prediction(_KnowsTheNoise(clips, schedule, "v"), clips, 700, noise_seed=4)
+    assert all(torch.equal(out["eps"][k], again["eps"][k]) for k in clips)  # fixed noise
+    x0 = mm.predict_x0(out["xt"], out["eps_hat"], torch.full((2,), 700.0), schedule)
+    for k in clips:
+        torch.testing.assert_close(x0[k].float(), clips[k], atol=1e-4, rtol=0)
+
+
+def test_raw_and_ema_weights_of_a_run(trained):
+    tmp_path, tr = trained
+    raw, _ = mm.load_model(tmp_path, weights="raw")
+    ema, _ = mm.load_model(tmp_path)
+    for model, want in ((raw, tr.model), (ema, tr.ema.model)):
+        have = model.state_dict()
+        assert all(torch.equal(have[k], v) for k, v in want.state_dict().items())
+    assert any(not torch.equal(raw.state_dict()[k], v) for k, v in ema.state_dict().items())
+    with pytest.raises(ValueError, match="only EMA weights"):
+        mm.load_model(tmp_path / "ema.safetensors", weights="raw")
+    with pytest.raises(ValueError, match="'ema' or 'raw'"):
+        mm.train.load_weights(tmp_path / "last.safetensors", which="best")

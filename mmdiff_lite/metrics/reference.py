@@ -65,7 +65,10 @@ def reference_table(n: int = 256, preset: str | ClipConfig = "tiny", seed: int =
 
 def shuffled_scores(video, audio, preset: str | ClipConfig = "tiny") -> dict:
     """The chance level of a set of pairs: :func:`sync_scores` with video ``i`` given audio ``i + 1``
-    (the last video gets the first audio).  Needs at least two pairs."""
+    (the last video gets the first audio).  Needs at least two pairs.
+
+    Taught in: notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb
+    """
     if len(video) < 2:
         raise ValueError("the shuffled chance level needs at least 2 pairs")
     return sync_scores(video, torch.as_tensor(audio).roll(-1, 0), preset)

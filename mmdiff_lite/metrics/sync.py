@@ -121,7 +121,7 @@ def sync_scores(video, audio, preset: str | ClipConfig = "tiny", tolerance: int 
     ``f1_exact`` within none. Never raises on garbage values (NaN, noise, out-of-range): those score
     low. Wrong shapes for the preset raise a ``ValueError`` that says which preset to pass.
 
-    Taught in: notebooks/03_audio_video_data.ipynb
+    Taught in: notebooks/03_audio_video_data.ipynb, notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb
     """
     per_clip = score_pairs(video, audio, preset, tolerance)
     per_clip.pop("details")
@@ -133,7 +133,7 @@ def sync_scores(video, audio, preset: str | ClipConfig = "tiny", tolerance: int 
 def format_scores(table: dict[str, dict], keys=HEADLINE_KEYS) -> str:
     """A plain-text table: one row per named score dict (e.g. from :func:`sync_scores`), chosen columns.
 
-    Taught in: notebooks/03_audio_video_data.ipynb
+    Taught in: notebooks/03_audio_video_data.ipynb, notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb
     """
     width = max([len(name) for name in table] + [4])
     lines = ["pair".ljust(width) + "".join(f"{k:>20}" for k in keys)]

@@ -72,8 +72,8 @@ def model_from_config(cfg: dict) -> torch.nn.Module:
     return build_model(model_config(UNetConfig(**fixed)))
 
 
-def _model_from_file(path: Path, device) -> tuple[torch.nn.Module, dict]:
-    state, meta = load_weights(path, device="cpu")
+def _model_from_file(path: Path, device, which: str = "ema") -> tuple[torch.nn.Module, dict]:
+    state, meta = load_weights(path, device="cpu", which=which)
     if "model_config" not in meta:
         raise ValueError(f"{path} has no model configuration in its header; was it written by mmdiff-lite?")
     model = model_from_config(meta["model_config"])
@@ -84,9 +84,16 @@ def _model_from_file(path: Path, device) -> tuple[torch.nn.Module, dict]:
     return model.to(device).eval(), meta
 
 
-def load_model(name_or_path: str | Path = "tiny", device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:
-    """(model in eval mode on ``device``, checkpoint header) for a shipped name or a path."""
-    return _model_from_file(resolve_checkpoint(name_or_path), device)
+def load_model(name_or_path: str | Path = "tiny", device: str | torch.device = "cpu",
+               weights: str = "ema") -> tuple[torch.nn.Module, dict]:
+    """(model in eval mode on ``device``, checkpoint header) for a shipped name or a path.
+
+    ``weights="raw"`` loads a run's raw (not averaged) weights from its ``last.safetensors`` instead of
+    the EMA weights; give the run folder or that file.
+    """
+    if weights == "raw" and Path(name_or_path).is_dir():
+        name_or_path = Path(name_or_path) / "last.safetensors"
+    return _model_from_file(resolve_checkpoint(name_or_path), device, which=weights)
 
 
 def load_snapshot(name: str, step: int, device: str | torch.device = "cpu") -> tuple[torch.nn.Module, dict]:

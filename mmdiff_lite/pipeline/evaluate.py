@@ -14,13 +14,14 @@ from typing import Iterable, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from ..diffusion import Schedule
+from ..diffusion import Schedule, linear_schedule, q_sample
 from ..metrics.reference import PAIRING_KEYS, shuffled_scores
 from ..metrics.sync import HEADLINE_KEYS, sync_scores
 from ..model import shift_mode
-from .generate import generate
+from .generate import generate, model_fn_of
 
-__all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "compare_samplers"]
+__all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "compare_samplers", "noise_prediction",
+           "per_frame_error"]
 
 #: The sampler comparison of the training issue: (label, method, steps, options).
 SAMPLER_TABLE = [
@@ -80,3 +81,50 @@ def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterabl
         r.pop("pairs")
         rows.append({"sampler": label, "shift": shift, **r})
     return rows
+
+
+@torch.no_grad()
+def noise_prediction(model: torch.nn.Module, clips: dict, t: float, *, noise_seed: int = 0, shift_seed: int = 0,
+                     schedule: Schedule | None = None) -> dict:
+    """Noise ``clips`` to time ``t`` with fixed noise and let ``model`` predict that noise.
+
+    Returns ``{"xt", "eps", "eps_hat"}`` (dicts of modalities, on the CPU): the noisy clips
+    x_t = sqrt(ab_t) x_0 + sqrt(1 - ab_t) eps (noise drawn with ``noise_seed``), the true noise and the
+    predicted noise; a v-predicting model is converted with :func:`mmdiff_lite.eps_from_v`.  RS-MMA shifts
+    come from ``shift_seed``.  ``predict_x0(xt, eps_hat, t, schedule)`` then gives the model's clean clips.
+    Taught in: notebooks/06_training.ipynb.
+    """
+    schedule = schedule or linear_schedule()
+    device = next(model.parameters()).device
+    n = clips["video"].shape[0]
+    tt = torch.full((n,), float(t), dtype=torch.float64)
+    xt, eps = q_sample(clips, tt, schedule, generator=torch.Generator().manual_seed(int(noise_seed)))
+    shift_gen = torch.Generator(device=device).manual_seed(int(shift_seed))
+    fn = model_fn_of(model, shift_generator=shift_gen, schedule=schedule)
+    was_training = model.training
+    model.eval()
+    try:
+        eps_hat = fn({k: v.to(device) for k, v in xt.items()}, tt.float().to(device))
+    finally:
+        model.train(was_training)
+    return {"xt": xt, "eps": eps, "eps_hat": {k: v.float().cpu() for k, v in eps_hat.items()}}
+
+
+def per_frame_error(model: torch.nn.Module, clips: dict, t: float, noise_seed: int = 0, *, shift_seed: int = 0,
+                    schedule: Schedule | None = None) -> dict:
+    """Mean squared error of the model's *noise* prediction per video frame and per audio segment.
+
+    ``clips`` is a batch ``{"video": (B, F, C, H, W), "audio": (B, C, T)}``, noised to time ``t`` as in
+    :func:`noise_prediction`.  Returns ``{"video": (F,), "audio": (F,)}``: frame f averages
+    (eps_hat - eps)^2 over the batch, channels and pixels of frame f; audio segment f over the T / F
+    samples that play during frame f.  An outlier frame shows what the network cannot predict there.
+    Taught in: notebooks/06_training.ipynb.
+    """
+    f = clips["video"].shape[1]
+    if clips["audio"].shape[-1] % f:
+        raise ValueError(f"audio length {clips['audio'].shape[-1]} does not cut into {f} segments (one per frame)")
+    out = noise_prediction(model, clips, t, noise_seed=noise_seed, shift_seed=shift_seed, schedule=schedule)
+    err = {k: (out["eps_hat"][k] - out["eps"][k].float()) ** 2 for k in ("video", "audio")}  # (eps_hat - eps)^2
+    video = err["video"].transpose(0, 1).reshape(f, -1).mean(1)
+    audio = err["audio"].reshape(*err["audio"].shape[:-1], f, -1).transpose(0, -2).reshape(f, -1).mean(1)
+    return {"video": video, "audio": audio}

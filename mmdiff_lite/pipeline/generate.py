@@ -64,7 +64,7 @@ def generate(model: torch.nn.Module, n: int, *, method: str = "dpm_solver", step
     Batch ``b`` starts from noise drawn with seed ``(seed, b)``, so a seed fixes the pairs for a given
     ``batch_size``.  ``options`` go to the sampler (e.g. ``order=3`` for DPM-Solver).  ``given`` maps a
     modality to ``n`` clean clips to condition on by replacement (e.g. audio for given videos).
-    Taught in: notebooks/07_joint_sampling.ipynb.
+    Taught in: notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb.
     """
     if n < 1:
         raise ValueError("n must be at least 1")

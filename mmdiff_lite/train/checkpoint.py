@@ -89,12 +89,22 @@ def save_weights(path, state_dict: dict, meta: dict, dtype: torch.dtype | None =
     _save(path, sd, {**meta, "kind": "weights"})
 
 
-def load_weights(path, device: str | torch.device = "cpu") -> tuple[dict, dict]:
-    """(state dict as float32, header) of a weights file or of a training state (its EMA weights)."""
+def load_weights(path, device: str | torch.device = "cpu", which: str = "ema") -> tuple[dict, dict]:
+    """(state dict as float32, header) of a weights file or of a training state.
+
+    A training state holds two sets of weights: ``which="ema"`` (the default, what you sample with) or
+    ``which="raw"`` (the optimizer's current weights).  A weights file holds only EMA weights.
+    Taught in: notebooks/06_training.ipynb.
+    """
+    if which not in ("ema", "raw"):
+        raise ValueError(f"which={which!r}: use 'ema' or 'raw'")
     meta = read_header(path)
     tensors = load_file(str(path), device=str(device))
     if meta.get("kind") == "training_state":
-        tensors = {k[4:]: v for k, v in tensors.items() if k.startswith("ema.")}
+        prefix = "ema." if which == "ema" else "model."
+        tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    elif which == "raw":
+        raise ValueError(f"{path} holds only EMA weights; the raw weights are in the run's last.safetensors")
     return {k: (v.float() if v.is_floating_point() else v) for k, v in tensors.items()}, meta
 
 

@@ -3,6 +3,8 @@
 The ``tiny`` recipe departs from the authors' (lr 1e-4, unweighted loss, EMA 0.9999) because a small
 network on a CPU must learn in hours, not days: a higher learning rate with warm-up, min-SNR loss
 weighting (a choice of the paper's lambda(t), Eq. 3) and a faster EMA.  ``paper`` is the authors'.
+
+Taught in: notebooks/06_training.ipynb.
 """
 from __future__ import annotations
 
@@ -61,7 +63,10 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
 
 
 def train_config(preset: str = "tiny", **overrides) -> TrainConfig:
-    """The training recipe called ``preset`` with ``overrides`` (TrainConfig fields)."""
+    """The training recipe called ``preset`` with ``overrides`` (TrainConfig fields).
+
+    Taught in: notebooks/06_training.ipynb.
+    """
     if preset not in TRAIN_PRESETS:
         raise ValueError(f"unknown training preset {preset!r}: use one of {', '.join(TRAIN_PRESETS)}")
     valid = {f.name for f in fields(TrainConfig)}

@@ -133,7 +133,7 @@ def show_pair(pair_or_video, audio=None, fps=None, sample_rate=None, preset: str
     and ``audio=``; rates come from ``fps``/``sample_rate`` or a ``preset`` name. Returns the figure
     (e.g. for ``run.savefig``).
 
-    Taught in: notebooks/03_audio_video_data.ipynb
+    Taught in: notebooks/03_audio_video_data.ipynb, notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb
     """
     from IPython.display import HTML, display
 

@@ -16,7 +16,10 @@ __all__ = ["contact_sheet", "save_contact_sheet"]
 
 
 def contact_sheet(video: torch.Tensor, max_frames: int = 8, scale: int = 4, gap: int = 2) -> np.ndarray:
-    """(B, F, C, H, W) in [-1, 1] -> uint8 image (rows = clips, columns = evenly spaced frames)."""
+    """(B, F, C, H, W) in [-1, 1] -> uint8 image (rows = clips, columns = evenly spaced frames).
+
+    Taught in: notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb
+    """
     if video.ndim != 5:
         raise ValueError(f"video must be (B, F, C, H, W), got {tuple(video.shape)}")
     b, f, _, h, w = video.shape
