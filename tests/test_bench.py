@@ -77,3 +77,13 @@ def test_shuffled_scores_are_the_chance_level_of_true_pairs():
 def test_markdown_table_has_a_right_aligned_rule():
     text = table_text([{"a": 1, "b": 0.5}, {"a": 22, "b": None}], markdown=True)
     assert text.splitlines() == ["|  a |     b |", "|---:|------:|", "|  1 | 0.500 |", "| 22 |     - |"]
+
+
+def test_bench_step_profile_splits_the_step_into_kernel_families():
+    from mmdiff_lite.bench.worker import KERNEL_FAMILIES, step_case
+
+    r = step_case({"kind": "step", "preset": "tiny", "batch": 1, "reps": 1, "profile": True})
+    k = r["kernels"]
+    assert set(KERNEL_FAMILIES) <= set(k)
+    assert k["convolution"] > 0 and k["matmul"] > 0  # the tiny model convolves and projects
+    assert sum(k[name] for name in KERNEL_FAMILIES) <= k["all operators"] * (1 + 1e-9)

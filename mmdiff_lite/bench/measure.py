@@ -62,9 +62,11 @@ def rsmma_report(preset: str = "paper", batch: int = 1, reps: int = 3, backward:
 
 
 def step_report(preset: str = "ref-small", batch: int = 8, reps: int = 3, overrides: dict | None = None,
-                threads: int | None = None) -> dict:
-    """Time of a training step (forward, MSE loss, backward), of the forward alone, and peak memory."""
-    spec = {"kind": "step", "preset": preset, "batch": batch, "reps": reps, "overrides": overrides or {}}
+                threads: int | None = None, profile: bool = False) -> dict:
+    """Time of a training step (forward, MSE loss, backward), of the forward alone, and peak memory;
+    with ``profile`` also the step's own CPU time per kernel family (``kernels``)."""
+    spec = {"kind": "step", "preset": preset, "batch": batch, "reps": reps, "overrides": overrides or {},
+            "profile": profile}
     if threads:
         spec["threads"] = threads
     return measure(spec)

@@ -91,8 +91,40 @@ def step_case(spec: dict) -> dict:
 
     step_s = _timed(step, spec["reps"])
     forward_s = _timed(forward, spec["reps"])
-    return {"step_seconds": step_s, "forward_seconds": forward_s, "peak_mb": _rss_mb(), "extra_mb": _rss_mb() - base,
-            "params": sum(p.numel() for p in model.parameters())}
+    result = {"step_seconds": step_s, "forward_seconds": forward_s, "peak_mb": _rss_mb(), "extra_mb": _rss_mb() - base,
+              "params": sum(p.numel() for p in model.parameters())}
+    if spec.get("profile"):
+        result["kernels"] = kernel_seconds(step, spec["reps"])
+    return result
+
+
+#: The kernel families of a training step whose cost no code around them can remove (CPU op names).
+KERNEL_FAMILIES = {
+    "convolution": ("aten::mkldnn_convolution", "aten::convolution_backward"),
+    "attention": ("aten::_scaled_dot_product_flash_attention_for_cpu",
+                  "aten::_scaled_dot_product_flash_attention_for_cpu_backward"),
+    "matmul": ("aten::mm", "aten::addmm", "aten::bmm"),
+}
+
+
+def kernel_seconds(fn, reps: int) -> dict:
+    """Median over ``reps`` profiled calls of ``fn``: seconds of own CPU time per kernel family, of all
+    operators together, and the profiled wall time (the profiler adds some overhead to both)."""
+    from torch.profiler import profile
+
+    rows = []
+    for _ in range(max(1, reps)):
+        with profile() as prof:
+            t0 = time.perf_counter()
+            fn()
+            wall = time.perf_counter() - t0
+        events = prof.key_averages()
+        row = {name: sum(e.self_cpu_time_total for e in events if e.key in keys) / 1e6
+               for name, keys in KERNEL_FAMILIES.items()}
+        row["all operators"] = sum(e.self_cpu_time_total for e in events) / 1e6
+        row["wall (profiled)"] = wall
+        rows.append(row)
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
 
 
 def main(argv: list[str]) -> int:

@@ -35,6 +35,8 @@ def register(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                    help='model override, e.g. --set rsmma_impl=\'"dense"\' (repeatable)')
+    p.add_argument("--profile", action="store_true",
+                   help="also profile the step: own CPU time of convolutions, attention and matrix products")
     _threads(p)
     p.set_defaults(func=run_step)
 
@@ -89,12 +91,17 @@ def run_step(args) -> int:
     from ..bench.measure import step_report
 
     overrides = parse_overrides(args.set, "--set")
-    r = step_report(args.preset, args.batch_size, args.reps, overrides, args.threads)
+    r = step_report(args.preset, args.batch_size, args.reps, overrides, args.threads, args.profile)
     print(f"preset {args.preset}, batch {args.batch_size}, {r['params']:,} parameters, overrides {overrides or 'none'}")
     print(f"training step (forward, MSE, backward): {r['step_seconds']:.3f} s")
     print(f"forward alone (autograd on):           {r['forward_seconds']:.3f} s")
     print(f"peak memory (RSS of a fresh process):  {r['peak_mb'] / 1024:.2f} GB "
           f"({r['extra_mb'] / 1024:.2f} GB above the loaded model and batch)")
+    if args.profile:
+        k = r["kernels"]
+        print("profiled step, own CPU time (median): " + ", ".join(f"{name} {sec:.3f} s" for name, sec in k.items()))
+        floor = sum(k[name] for name in ("convolution", "attention", "matmul"))
+        print(f"convolution + attention + matmul kernels alone: {floor:.3f} s of the profiled {k['wall (profiled)']:.3f} s")
     return 0
 
 
