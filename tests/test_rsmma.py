@@ -8,7 +8,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from test_model import _one_thread  # noqa: F401  (autouse: one torch thread for these small tensors)
 
-from mmdiff_lite.model.rsmma import ring_windows
+from mmdiff_lite.model.rsmma import offset_readout, ring_windows, with_frame_onehot
 from mmdiff_lite.model import (RSMMA, build_model, draw_shift, perturb_zero_layers, rsmma_cost, rsmma_modules,
                                segment_attention, shift_generator, token_mask, window_indices, window_mask)
 
@@ -113,13 +113,14 @@ def _block_inputs(f=8, c=64, hw=(3, 2), t_per=5, seed=0):
     return torch.randn(2, c, f, *hw, generator=g), torch.randn(2, c, f * t_per, generator=g)
 
 
-def test_fresh_rsmma_is_identity_and_perturbed_impls_agree():
+@pytest.mark.parametrize("offsets", [False, True])
+def test_fresh_rsmma_is_identity_and_perturbed_impls_agree(offsets):
     video, audio = _block_inputs()
-    block = RSMMA(64, 8, 3, shift="random", impl="dense")
+    block = RSMMA(64, 8, 3, shift="random", impl="dense", offsets=offsets)
     v2, a2 = block(video, audio)
     assert torch.equal(v2, video) and torch.equal(a2, audio)  # zero-initialised output projections
     perturb_zero_layers(block, generator=torch.Generator().manual_seed(1))
-    other = RSMMA(64, 8, 3, shift="random", impl="windowed")
+    other = RSMMA(64, 8, 3, shift="random", impl="windowed", offsets=offsets)
     other.load_state_dict(block.state_dict())
     for r in range(0, 6):
         block.shift = other.shift = r
@@ -128,6 +129,32 @@ def test_fresh_rsmma_is_identity_and_perturbed_impls_agree():
         assert not torch.allclose(vd, video)
         torch.testing.assert_close(vd, vw, rtol=1e-5, atol=1e-5)
         torch.testing.assert_close(ad, aw, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("f,s,r", [(16, 1, 0), (16, 1, 9), (16, 4, 5), (8, 3, 5), (16, 16, 0)])
+def test_offset_readout_closed_forms(f, s, r):
+    """Zero queries attend uniformly: mass 1/S on offsets R ... R+S-1, 0 elsewhere, in both implementations.
+    One loud key segment g draws all of the weight: every query segment i that sees g reports offset (g - i) mod F."""
+    lq, lk, d = 2, 3, 4
+    g = torch.Generator().manual_seed(f + s + r)
+    v = with_frame_onehot(torch.randn(1, 2, f * lk, d, generator=g, dtype=torch.float64), f)
+    assert v.shape[-1] == d + f and torch.equal(v[0, 0, lk, d:], torch.eye(f, dtype=torch.float64)[1])
+    q, k = torch.zeros(1, 2, f * lq, d, dtype=torch.float64), torch.randn(1, 2, f * lk, d, generator=g, dtype=torch.float64)
+    want = torch.zeros(f, dtype=torch.float64)
+    want[r:r + s] = 1 / s
+    for impl in ("dense", "windowed"):
+        content, mass = offset_readout(segment_attention(q, k, v, f, s, r, impl), f)
+        assert content.shape == (1, 2, f * lq, d)
+        torch.testing.assert_close(mass, want.expand_as(mass))
+    loud = f // 2
+    q = torch.ones(1, 2, f * lq, d, dtype=torch.float64)
+    k = torch.zeros(1, 2, f * lk, d, dtype=torch.float64)
+    k[:, :, loud * lk:(loud + 1) * lk] = 50.0  # logits 100 for segment `loud`, 0 elsewhere
+    _, mass = offset_readout(segment_attention(q, k, v, f, s, r, "windowed"), f)
+    for i in range(f):
+        o = (loud - i) % f
+        if (o - r) % f < s:  # the loud segment is in query segment i's window
+            assert mass[0, :, i * lq:(i + 1) * lq, o].min() > 1 - 1e-9
 
 
 def test_shift_modes_and_range():

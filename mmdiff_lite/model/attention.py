@@ -12,9 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
-from .layers import group_norm, zero_init
+from .layers import group_norm, recompute_in_backward, zero_init
 
 __all__ = ["recomputed", "SelfAttention", "VideoSelfAttention", "AudioSelfAttention", "split_heads", "merge_heads", "video_tokens", "video_from_tokens"]
 
@@ -35,9 +34,7 @@ def recomputed(module: nn.Module, fn, *args):
     """``fn(*args)``, recomputed in the backward pass instead of stored when ``module.recompute`` is set
     and autograd is recording (the authors' ``use_checkpoint`` for attention blocks: less memory,
     one more forward of the block). ``fn`` must be deterministic given ``args``."""
-    if getattr(module, "recompute", False) and torch.is_grad_enabled():
-        return checkpoint(fn, *args, use_reentrant=False)
-    return fn(*args)
+    return recompute_in_backward(getattr(module, "recompute", False), fn, *args)
 
 
 def token_norm(norm: nn.GroupNorm, tokens: torch.Tensor) -> torch.Tensor:

@@ -37,6 +37,8 @@ class UNetConfig:
     * ``temporal_padding``: ``"zeros"`` (the authors) or ``"circular"`` for the 1D convolutions across frames.
     * ``recompute_attention``: recompute every self-attention and RS-MMA block in the backward pass
       instead of storing its activations (the authors' ``use_checkpoint``; less memory, a bit slower).
+    * ``cross_offsets``: RS-MMA also reports how its attention spread over relative frame offsets
+      (:func:`mmdiff_lite.model.rsmma.offset_readout`; the kit's addition, ``False`` is the paper).
     * ``prediction``: what the output means, ``"eps"`` (the noise, the authors) or ``"v"``
       (sqrt(ab) eps - sqrt(1 - ab) x_0); the network itself is the same, samplers convert v to eps.
 
@@ -67,6 +69,7 @@ class UNetConfig:
     temporal_padding: str = "zeros"  # "zeros" (the authors) or "circular" (frames on a ring, like RS-MMA's mod F)
     prediction: str = "eps"  # "eps" (the authors) or "v"
     recompute_attention: bool = False
+    cross_offsets: bool = False  # the kit's addition: RS-MMA's attention mass per relative frame offset
 
     def __post_init__(self):
         # Lists given as overrides become tuples so that configs stay hashable and comparable.

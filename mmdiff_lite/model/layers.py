@@ -80,6 +80,16 @@ class FastDropout(nn.Module):
         return torch.where(keep, x * (65536 / (65536 - self.cut)), 0.0)  # x * m / (1 - p')
 
 
+def recompute_in_backward(enabled: bool, fn, *args):
+    """``fn(*args)``; when ``enabled`` and autograd is recording, only ``args`` are kept and ``fn`` runs
+    again in the backward pass instead of its intermediate tensors being stored (less memory, one more
+    forward of ``fn``). ``fn`` must be deterministic given ``args``. The one checkpointing helper of the
+    model: GroupNorm + SiLU (``norm_act``) and the attention blocks (``recompute``) both go through it."""
+    if enabled and torch.is_grad_enabled():
+        return checkpoint(fn, *args, use_reentrant=False)
+    return fn(*args)
+
+
 def _norm_act(norm: nn.GroupNorm, x: torch.Tensor, scale: torch.Tensor | None, shift: torch.Tensor | None):
     h = norm(x)
     if scale is not None:
@@ -94,9 +104,7 @@ def norm_act(norm: nn.GroupNorm, x: torch.Tensor, scale: torch.Tensor | None = N
     Only ``x`` is kept for the backward pass instead of the normalised and modulated tensors, so a
     residual block stores about three fewer feature maps; the recomputation costs one GroupNorm.
     """
-    if torch.is_grad_enabled() and x.requires_grad:
-        return checkpoint(_norm_act, norm, x, scale, shift, use_reentrant=False)
-    return _norm_act(norm, x, scale, shift)
+    return recompute_in_backward(x.requires_grad, _norm_act, norm, x, scale, shift)
 
 
 class ResBranch(nn.Module):

@@ -131,7 +131,7 @@ def segment_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_fra
     Taught in: notebooks/05_rs_mma.ipynb
     """
     b, h, nq, d = q.shape
-    nk = k.shape[2]
+    nk, dv = k.shape[2], v.shape[-1]  # values may be wider than queries and keys (see offset_readout)
     if nq % num_frames or nk % num_frames:
         raise ValueError(f"{nq} query / {nk} key tokens cannot be cut into {num_frames} equal segments")
     lq, lk = nq // num_frames, nk // num_frames
@@ -146,13 +146,44 @@ def segment_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, num_fra
         if torch.is_grad_enabled() and any(z.requires_grad for z in (q, k, v)):
             # training: gather the S key segments of every query segment (backward: one index_add)
             idx = window_indices(num_frames, window, shift, device=q.device).flatten()  # (F * S,)
-            kw = k.view(b * h, num_frames, lk, d).index_select(1, idx).view(b * h, num_frames, window * lk, d)
-            vw = v.view(b * h, num_frames, lk, d).index_select(1, idx).view(b * h, num_frames, window * lk, d)
+            kw, vw = (z.reshape(b * h, num_frames, lk, z.shape[-1]).index_select(1, idx)
+                      .view(b * h, num_frames, window * lk, z.shape[-1]) for z in (k, v))
         else:  # sampling: overlapping views of the keys on the ring, no copy per window
             kw, vw = (ring_windows(z, num_frames, window, shift) for z in (k, v))
         out = F.scaled_dot_product_attention(qw, kw, vw)  # softmax(Q_i K_j^T/sqrt(d)) V_j per segment i
-        return out.reshape(b, h, nq, d)
+        return out.reshape(b, h, nq, dv)
     raise ValueError(f"rsmma_impl={impl!r}: use one of {', '.join(RSMMA_IMPLS)}")
+
+
+def with_frame_onehot(v: torch.Tensor, num_frames: int) -> torch.Tensor:
+    """``(B, heads, F * L, d)`` -> ``(B, heads, F * L, d + F)``: each value token gets the one-hot code of
+    its segment (frame) appended, so attention also returns how much weight went to each frame.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    b, h, n, _ = v.shape
+    frame = torch.arange(n, device=v.device) // (n // num_frames)
+    onehot = F.one_hot(frame, num_frames).to(v.dtype)  # e_k for a token of segment k
+    return torch.cat([v, onehot.expand(b, h, n, num_frames)], dim=-1)
+
+
+def offset_readout(out: torch.Tensor, num_frames: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split the output of attention over :func:`with_frame_onehot` values into the content ``(B, heads,
+    F * Lq, d)`` and the attention mass per *relative* offset ``(B, heads, F * Lq, F)``.
+
+    Equation (the kit's addition to RS-MMA, not in the paper): for a query in segment i,
+    ``m_i[o] = sum over keys k of segment (i + o) mod F of softmax(q k^T / sqrt(d))_k``; under the window,
+    m_i is zero outside o in R ... R + S - 1 and sums to 1. Without it a query cannot tell which of the
+    frames of its window (nor, with S = 1, which shift R) its answer came from: the features carry no
+    frame index, so RS-MMA can match colour to pitch but not an impact to its frame.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    content, mass = out[..., :-num_frames], out[..., -num_frames:]
+    nq = out.shape[2]
+    i = torch.arange(nq, device=out.device) // (nq // num_frames)  # query segment of each token
+    idx = torch.remainder(i[:, None] + torch.arange(num_frames, device=out.device)[None, :], num_frames)  # (i + o) mod F
+    return content, mass.gather(-1, idx.expand(*mass.shape[:2], nq, num_frames))
 
 
 class RSMMA(nn.Module):
@@ -162,12 +193,14 @@ class RSMMA(nn.Module):
     keys/values), separate GroupNorm and q/k/v per modality, head dim ``head_dim`` (64), zero-initialised
     output projections (a fresh block is the identity), residual. ``window = num_frames`` is the full
     cross attention of the middle block. The shift used by the last call is kept in ``last_shift``.
+    With ``offsets=True`` (the kit's addition) each direction also adds a zero-initialised linear map of
+    the attention mass per relative frame offset (:func:`offset_readout`) to its output.
 
     Taught in: notebooks/05_rs_mma.ipynb
     """
 
     def __init__(self, channels: int, num_frames: int, window: int, shift: str | int = "random",
-                 impl: str = "dense", head_dim: int = 64, groups: int = 32):
+                 impl: str = "dense", head_dim: int = 64, groups: int = 32, offsets: bool = False):
         super().__init__()
         _check_window(num_frames, window, 0)
         if impl not in RSMMA_IMPLS:
@@ -184,10 +217,15 @@ class RSMMA(nn.Module):
         self.qkv_v, self.qkv_a = nn.Linear(channels, 3 * channels), nn.Linear(channels, 3 * channels)
         self.out_v = zero_init(nn.Linear(channels, channels))
         self.out_a = zero_init(nn.Linear(channels, channels))
+        self.offsets = offsets
+        if offsets:
+            self.offset_v = zero_init(nn.Linear(self.heads * num_frames, channels))
+            self.offset_a = zero_init(nn.Linear(self.heads * num_frames, channels))
         self.last_shift: int | None = None
 
     def extra_repr(self) -> str:
-        return f"frames={self.num_frames}, window={self.window}, shift={self.shift!r}, impl={self.impl}, heads={self.heads}"
+        return (f"frames={self.num_frames}, window={self.window}, shift={self.shift!r}, impl={self.impl}, "
+                f"heads={self.heads}, offsets={self.offsets}")
 
     def qkv(self, video: torch.Tensor, audio: torch.Tensor):
         """Per-modality q, k, v, each ``(B, heads, tokens, d)``: video tokens frame-major, audio in time order."""
@@ -210,8 +248,16 @@ class RSMMA(nn.Module):
     def _mix(self, video: torch.Tensor, audio: torch.Tensor, r: int):
         f = self.num_frames
         (qv, kv, vv), (qa, ka, va) = self.qkv(video, audio)
+        if self.offsets:
+            va, vv = with_frame_onehot(va, f), with_frame_onehot(vv, f)
         hv = segment_attention(qv, ka, va, f, self.window, r, self.impl)  # video frames -> audio segments
         ha = segment_attention(qa, kv, vv, f, self.window, r, self.impl)  # audio segments -> video frames
-        video = video + video_from_tokens(self.out_v(merge_heads(hv)), video)
-        audio = audio + self.out_a(merge_heads(ha)).transpose(1, 2)
-        return video, audio
+        tv, ta = self._project(hv, self.out_v, "offset_v"), self._project(ha, self.out_a, "offset_a")
+        return video + video_from_tokens(tv, video), audio + ta.transpose(1, 2)
+
+    def _project(self, h: torch.Tensor, out: nn.Linear, offset_name: str) -> torch.Tensor:
+        """Heads ``(B, heads, L, d[+F])`` -> output tokens ``(B, L, C)`` (+ the offset readout's map)."""
+        if not self.offsets:
+            return out(merge_heads(h))
+        content, mass = offset_readout(h, self.num_frames)
+        return out(merge_heads(content)) + getattr(self, offset_name)(merge_heads(mass))
