@@ -63,6 +63,10 @@ def test_shift_none_is_shift_zero_and_random_differs():
     (none, _, nfe), (zero, _, _), (rand, _, _) = run("none"), run(0), run("random")
     assert nfe == 2 and all(torch.equal(none[k], zero[k]) for k in none)
     assert not torch.equal(none["video"], rand["video"])
+    assert model.config.shift == "none" and all(torch.equal(run("trained")[0][k], none[k]) for k in none)
+    for _, block in mm.rsmma_modules(model):  # "trained" follows whatever mode the blocks were built with
+        block.shift = "random" if block.window < block.num_frames else block.shift
+    assert all(torch.equal(run("trained")[0][k], rand[k]) for k in rand)
 
 
 def test_shuffled_scores_are_the_chance_level_of_true_pairs():

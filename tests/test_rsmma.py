@@ -181,9 +181,10 @@ def _pair(model, batch=1, seed=0):
             "audio": torch.randn(batch, *cfg.audio_shape, generator=g)}
 
 
-def test_model_dense_equals_windowed_with_same_shifts():
-    dense = _tiny(rsmma_impl="dense")
-    windowed = build_model("tiny", rsmma_impl="windowed")
+@pytest.mark.parametrize("offsets", [False, True])
+def test_model_dense_equals_windowed_with_same_shifts(offsets):
+    dense = _tiny(rsmma_impl="dense", shift="random", cross_offsets=offsets)
+    windowed = build_model("tiny", rsmma_impl="windowed", shift="random", cross_offsets=offsets)
     assert [(n, p.shape) for n, p in dense.named_parameters()] == [(n, p.shape) for n, p in windowed.named_parameters()]
     windowed.load_state_dict(dense.state_dict())
     x, t = _pair(dense), torch.tensor([321.5])
@@ -196,7 +197,7 @@ def test_model_dense_equals_windowed_with_same_shifts():
 
 
 def test_shift_generator_makes_runs_identical():
-    model = _tiny()
+    model = _tiny(shift="random")
     x, t = _pair(model), torch.tensor([10.0])
 
     def run(seed):

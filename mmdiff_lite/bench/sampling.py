@@ -1,6 +1,6 @@
 """Samplers side by side on a trained checkpoint (``mmdiff-lite bench sampling``): seconds, NFE and
 scores of DDPM-1000, DDIM-50, DPM-Solver-20 and DPM-Solver++-20 on the same seeds, with the RS-MMA
-shift random (the model's default) or off (R = 0) at sampling time.
+shift as trained (default), random, or off (R = 0) at sampling time.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _COLUMNS = {"sampler": "sampler", "shift": "shift", "nfe": "NFE", "seconds": "se
 
 
 def sampling_benchmark(checkpoint: str = "tiny", n: int = 64, seed: int = 0, methods: Sequence[str] | None = None,
-                       shifts: Sequence[str | int] = ("random", "none"), batch_size: int = 16,
+                       shifts: Sequence[str | int] = ("trained",), batch_size: int = 16,
                        progress: bool = True) -> dict:
     """The sampler table of ``checkpoint`` (shipped name, run folder or file) on ``n`` pairs per row."""
     if n < 1:

@@ -60,8 +60,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--methods", nargs="+", choices=labels, metavar="LABEL",
                    help=f"samplers to run (default: all of {', '.join(labels)})")
-    p.add_argument("--shift", default="random,none",
-                   help="RS-MMA shift modes at sampling time, comma-separated: random, none or integers (default: random,none)")
+    p.add_argument("--shift", default="trained",
+                   help="RS-MMA shift modes at sampling time, comma-separated: trained (as the checkpoint was "
+                        "trained), random, none or integers (default: trained; e.g. random,none to compare)")
     p.add_argument("--batch-size", type=int, default=16, help="pairs per batch (default: 16)")
     p.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     p.add_argument("--markdown", metavar="PATH", help="also write the Markdown table to a file")

@@ -24,9 +24,10 @@ def parse_overrides(items: list[str], flag: str = "--model") -> dict:
 
 
 def parse_shift(text: str, flag: str = "--shift") -> str | int:
-    """An RS-MMA shift mode at sampling time: ``random``, ``none`` or a non-negative integer."""
-    if text in ("random", "none"):
+    """An RS-MMA shift mode at sampling time: ``trained`` (the model's own), ``random``, ``none`` or a
+    non-negative integer."""
+    if text in ("trained", "random", "none"):
         return text
     if text.isdigit():
         return int(text)
-    raise ValueError(f"{flag} takes random, none or an integer, got {text!r}")
+    raise ValueError(f"{flag} takes trained, random, none or an integer, got {text!r}")

@@ -24,8 +24,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--order", type=int, choices=[1, 2, 3], help="DPM-Solver order (default: 3; DPM-Solver++: 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--batch-size", type=int, default=16, help="pairs per batch (default: 16)")
-    p.add_argument("--shift", default="random",
-                   help="RS-MMA shift at sampling time: random (default, as the authors), none, or an integer")
+    p.add_argument("--shift", default="trained",
+                   help="RS-MMA shift at sampling time: trained (default: as the checkpoint was trained), "
+                        "random (the authors), none (R = 0), or an integer")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)

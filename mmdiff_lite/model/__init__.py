@@ -15,7 +15,8 @@ from .embedding import TimestepEmbedding, timestep_embedding
 from .inspect import (audio_encoder_chain, example_pair, measured_receptive_field, parameter_table,
                       rsmma_frame_attention, trace_shapes)
 from .resblock import MMResBlock, MMSequence
-from .rsmma import RSMMA, draw_shift, segment_attention, token_mask, window_indices, window_mask
+from .rsmma import (RSMMA, draw_shift, offset_readout, segment_attention, token_mask, window_indices, window_mask,
+                    with_frame_onehot)
 from .unet import CoupledUNet, build_model, perturb_zero_layers, rsmma_modules, shift_generator, shift_mode
 from .video import VideoConv, conv3d_equivalent
 
@@ -23,7 +24,7 @@ __all__ = [
     "AudioSelfAttention", "SelfAttention", "VideoSelfAttention", "dilation_schedule",
     "MODEL_PRESETS", "UNetConfig", "model_config", "model_preset_names",
     "TimestepEmbedding", "timestep_embedding", "MMResBlock", "MMSequence",
-    "RSMMA", "draw_shift", "segment_attention", "token_mask", "window_indices", "window_mask",
+    "RSMMA", "draw_shift", "offset_readout", "with_frame_onehot", "segment_attention", "token_mask", "window_indices", "window_mask",
     "CoupledUNet", "build_model", "perturb_zero_layers", "rsmma_modules", "shift_generator", "shift_mode", "VideoConv",
     "conv3d_equivalent", "RSMMACost", "audio_encoder_layers", "audio_receptive_fields", "conv_cost",
     "model_rsmma_costs", "receptive_field", "rsmma_cost", "audio_encoder_chain", "example_pair",

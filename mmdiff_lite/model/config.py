@@ -154,10 +154,13 @@ def _presets() -> dict[str, UNetConfig]:
         # training step at batch 16 takes a fraction of a second on 2 CPU cores. Circular temporal
         # padding: with the authors' zeros a trained tiny model loses its last frame (notebook 05).
         # v-prediction: an eps-predicting tiny model got the clip's colours wrong at high noise (notebook 06).
+        # No random shift (R = 0, the paper's ablation): the benchmark's sound must fall on the exact frame,
+        # and a block cannot tell which shift it drew, so with R random the tiny model learned colour-pitch
+        # but no timing (notebooks 05 and 07 measure both).
         "tiny": UNetConfig(
             name="tiny", video_shape=(16, 3, 16, 16), audio_shape=(1, 4096), channels=16,
             channel_mult=(1, 2, 2), num_blocks=1, windows=(None, 1, 4), attention_levels=(2,),
-            dropout=0.0, temporal_padding="circular", prediction="v",
+            dropout=0.0, temporal_padding="circular", prediction="v", shift="none",
         ),
         # A small GPU: 16 frames of 32x32, 8192 Hz audio (1 s at 16 fps), half the paper's width.
         "small": UNetConfig(

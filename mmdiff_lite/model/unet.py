@@ -189,12 +189,13 @@ def shift_generator(model: CoupledUNet, generator: torch.Generator | int | None)
 @contextlib.contextmanager
 def shift_mode(model: nn.Module, mode: str | int) -> Iterator[nn.Module]:
     """Within the ``with`` block, every windowed RS-MMA block of ``model`` uses shift ``mode``:
-    ``"random"`` (the authors, also at sampling time), ``"none"`` (R = 0) or a fixed integer in [0, F - S].
+    ``"random"`` (the authors, also at sampling time), ``"none"`` (R = 0), a fixed integer in [0, F - S], or
+    ``"trained"`` (leave each block as it was built: the model's own mode).
     Full-attention blocks (S = F) have no shift and are left alone.
 
     Taught in: notebooks/07_joint_sampling.ipynb
     """
-    blocks = [m for _, m in rsmma_modules(model) if m.window < m.num_frames]
+    blocks = [m for _, m in rsmma_modules(model) if m.window < m.num_frames and mode != "trained"]
     for m in blocks:
         if mode not in ("random", "none"):
             draw_shift(m.num_frames, m.window, int(mode))  # raises ValueError when outside [0, F - S]

@@ -32,10 +32,10 @@ SAMPLER_TABLE = [
 ]
 
 
-def timed_generate(model: torch.nn.Module, n: int, *, shift: str | int = "random", batch_size: int = 16,
+def timed_generate(model: torch.nn.Module, n: int, *, shift: str | int = "trained", batch_size: int = 16,
                    **kwargs) -> tuple[dict, float, int]:
-    """(pairs, seconds, NFE) of :func:`generate` with the RS-MMA shift mode ``shift`` (``"random"``, the
-    model's default; ``"none"``, R = 0; or a fixed integer).  NFE counts the network's calls per batch.
+    """(pairs, seconds, NFE) of :func:`generate` with the RS-MMA shift mode ``shift`` (``"trained"``, the
+    model's own; ``"random"``; ``"none"``, R = 0; or a fixed integer).  NFE counts the network's calls per batch.
     """
     calls = []
     handle = model.register_forward_hook(lambda *_: calls.append(1))
@@ -50,7 +50,7 @@ def timed_generate(model: torch.nn.Module, n: int, *, shift: str | int = "random
 
 def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str = "dpm_solver", steps: int = 20,
                     seed: int = 0, batch_size: int = 16, progress: bool = False, schedule: Schedule | None = None,
-                    shift: str | int = "random", **options) -> dict:
+                    shift: str | int = "trained", **options) -> dict:
     """Generate ``n`` pairs and return the seconds taken, the NFE, their headline scores, the chance
     level of the scores that depend on the pairing (``chance_f1``, ...; ``None`` for a single pair)
     and the pairs."""
@@ -64,7 +64,7 @@ def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str 
 
 def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterable = SAMPLER_TABLE, *,
                      seed: int = 0, progress: bool = False, schedule: Schedule | None = None,
-                     shifts: Sequence[str | int] = ("random",), labels: Sequence[str] | None = None,
+                     shifts: Sequence[str | int] = ("trained",), labels: Sequence[str] | None = None,
                      batch_size: int = 16) -> list[dict]:
     """One row per sampler of ``table`` (only those in ``labels`` when given) and RS-MMA shift mode of
     ``shifts``, all on the same seeds: label, shift, NFE, seconds, scores and chance levels."""
@@ -79,7 +79,8 @@ def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterabl
         r = score_generated(model, n, preset, method=method, steps=steps, seed=seed, batch_size=batch_size,
                             progress=progress, schedule=schedule, shift=shift, **options)
         r.pop("pairs")
-        rows.append({"sampler": label, "shift": shift, **r})
+        shown = f"trained ({model.config.shift})" if shift == "trained" and hasattr(model, "config") else shift
+        rows.append({"sampler": label, "shift": shown, **r})
     return rows
 
 

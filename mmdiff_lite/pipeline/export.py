@@ -46,7 +46,7 @@ def write_pairs(out: str | Path, pairs: dict, preset: str, extra: dict | None = 
 
 
 def sample_to_folder(model: torch.nn.Module, meta: dict, out: str | Path, *, n: int, method: str = "dpm_solver",
-                     steps: int = 20, seed: int = 0, batch_size: int = 16, shift: str | int = "random",
+                     steps: int = 20, seed: int = 0, batch_size: int = 16, shift: str | int = "trained",
                      progress: bool = True, extra: dict | None = None, **options) -> dict:
     """Generate ``n`` pairs with a loaded checkpoint (``meta``: its header, for its schedule and clip
     preset) and :func:`write_pairs` them to ``out`` with the sampler settings, NFE and seconds taken."""
