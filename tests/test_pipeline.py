@@ -257,3 +257,30 @@ def test_raw_and_ema_weights_of_a_run(trained):
         mm.load_model(tmp_path / "ema.safetensors", weights="raw")
     with pytest.raises(ValueError, match="'ema' or 'raw'"):
         mm.train.load_weights(tmp_path / "last.safetensors", which="best")
+
+
+class _VideoFrameZeroLeaks(_KnowsTheNoise):
+    """Exact audio noise plus the mean of the noisy video's frame 0: its audio error is that mean squared."""
+
+    def forward(self, x, t, shift_generator=None):
+        out = super().forward(x, t)
+        out["audio"] = out["audio"] + x["video"][:, 0].mean(dim=(1, 2, 3)).view(-1, 1, 1)
+        return out
+
+
+def test_timing_reliance_matches_a_direct_computation_and_is_one_without_coupling():
+    schedule, clips, t = mm.linear_schedule(), _small_clips(), 400
+    leaky = _VideoFrameZeroLeaks(clips, schedule, "eps")
+    err = {}
+    for name, video in (("true", clips["video"]), ("rolled", clips["video"].roll(1, dims=1))):
+        err[name] = sum(mm.q_sample({"video": video, "audio": clips["audio"]}, torch.full((2,), float(t)), schedule,
+                                    generator=torch.Generator().manual_seed(s))[0]["video"][:, 0].mean(dim=(1, 2, 3))
+                        .square().mean().item() for s in (0, 1))
+    ratio = mm.timing_reliance(leaky, clips, t, roll=1, seeds=(0, 1), schedule=schedule)
+    assert abs(ratio - err["rolled"] / err["true"]) < 1e-4 * ratio and abs(ratio - 1) > 0.01
+    g = torch.Generator().manual_seed(0)
+    nocross = mm.perturb_zero_layers(mm.build_model("tiny", cross_attention=False), generator=g)
+    real = mm.SyntheticClips("tiny", seed=0).batch(range(2))
+    assert mm.timing_reliance(nocross, real, 300, seeds=(0,)) == 1.0  # the audio U-Net never sees the video
+    with pytest.raises(ValueError, match="roll"):
+        mm.timing_reliance(nocross, real, 300, roll=16)

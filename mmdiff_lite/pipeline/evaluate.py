@@ -21,7 +21,7 @@ from ..model import shift_mode
 from .generate import generate, model_fn_of
 
 __all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "compare_samplers", "noise_prediction",
-           "per_frame_error"]
+           "per_frame_error", "timing_reliance"]
 
 #: The sampler comparison of the training issue: (label, method, steps, options).
 SAMPLER_TABLE = [
@@ -129,3 +129,27 @@ def per_frame_error(model: torch.nn.Module, clips: dict, t: float, noise_seed: i
     video = err["video"].transpose(0, 1).reshape(f, -1).mean(1)
     audio = err["audio"].reshape(*err["audio"].shape[:-1], f, -1).transpose(0, -2).reshape(f, -1).mean(1)
     return {"video": video, "audio": audio}
+
+
+def timing_reliance(model: torch.nn.Module, clips: dict, t: float, *, roll: int = 4, seeds: Sequence[int] = (0, 1, 2),
+                    schedule: Schedule | None = None) -> float:
+    """How much the model's *audio* prediction relies on *when* things happen in the video.
+
+    The clips are noised to ``t`` twice with the same noise: once as they are and once with the video
+    rolled by ``roll`` frames (the same motion, the impacts at other frames; the audio unchanged). The
+    result is  MSE(audio noise | rolled video) / MSE(audio noise | true video), averaged over ``seeds``
+    (noise and RS-MMA shifts). 1 means the audio ignores the video's timing (exactly 1 without cross
+    attention); a model that places each tone on its impact's frame does clearly worse with the rolled video.
+    Taught in: notebooks/07_joint_sampling.ipynb.
+    """
+    if not 0 < roll % clips["video"].shape[1]:
+        raise ValueError(f"roll={roll} leaves the {clips['video'].shape[1]} frames where they are: use 1 ... F-1")
+    errors = {}
+    for name, video in (("true", clips["video"]), ("rolled", clips["video"].roll(roll, dims=1))):
+        total = 0.0
+        for s in seeds:
+            out = noise_prediction(model, {"video": video, "audio": clips["audio"]}, t, noise_seed=s, shift_seed=s,
+                                   schedule=schedule)
+            total += (out["eps_hat"]["audio"] - out["eps"]["audio"].float()).square().mean().item()  # |eps_a - eps_a_hat|^2
+        errors[name] = total
+    return errors["rolled"] / errors["true"]
