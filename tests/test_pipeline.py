@@ -284,3 +284,16 @@ def test_timing_reliance_matches_a_direct_computation_and_is_one_without_couplin
     assert mm.timing_reliance(nocross, real, 300, seeds=(0,)) == 1.0  # the audio U-Net never sees the video
     with pytest.raises(ValueError, match="roll"):
         mm.timing_reliance(nocross, real, 300, roll=16)
+
+
+def test_recipes_of_the_shipped_names():
+    from mmdiff_lite.pipeline.checkpoints import RECIPES
+
+    configs = {name: mm.model_config("tiny", **opts) for name, opts in RECIPES.items()}
+    assert configs["tiny"] == mm.model_config("tiny") and configs["tiny"].shift == "none"
+    assert configs["tiny-rshift"].shift == "random" and not configs["tiny-nocross"].cross_attention
+    diff = lambda a, b: {k for k in a.to_dict() if a.to_dict()[k] != b.to_dict()[k]}  # noqa: E731
+    assert diff(configs["tiny-rshift"], configs["tiny"]) == {"shift"}  # one change each, nothing else
+    assert diff(configs["tiny-nocross"], configs["tiny"]) == {"cross_attention"}
+    with pytest.raises(ValueError, match="tiny-rshift"):
+        mm.load_or_train("tiny-huge", steps=1, out="unused")

@@ -191,21 +191,26 @@ def ship(run_dir: str | Path, name: str, *, command: str, scores: dict, dtype: t
     return record
 
 
+#: The shipped models' recipes: model options on top of the ``tiny`` preset.
+RECIPES: dict[str, dict] = {"tiny": {}, "tiny-nocross": {"cross_attention": False}, "tiny-rshift": {"shift": "random"}}
+
+
 def load_or_train(name: str = "tiny", *, steps: int, out: str | Path, device: str | torch.device = "cpu",
                   progress: bool = True, **train_overrides) -> tuple[torch.nn.Module, dict]:
     """The shipped checkpoint ``name`` if the kit has it, else a model trained here for ``steps`` steps.
 
-    ``name`` is ``tiny`` or ``tiny-nocross`` (the same recipe without cross attention).  A run already in
-    ``out`` is resumed, so re-running a notebook does not start over.
+    ``name`` is one of :data:`RECIPES`: ``tiny``, ``tiny-nocross`` (the same recipe without cross
+    attention) or ``tiny-rshift`` (with the paper's random RS-MMA shift).  A run already in ``out`` is
+    resumed, so re-running a notebook does not start over.
     Taught in: notebooks/00_quickstart.ipynb, notebooks/06_training.ipynb.
     """
     if name in shipped_checkpoints():
         return load_model(name, device)
-    if name not in ("tiny", "tiny-nocross"):
-        raise ValueError(f"no shipped checkpoint {name!r} and no recipe to train it: use tiny or tiny-nocross")
+    if name not in RECIPES:
+        raise ValueError(f"no shipped checkpoint {name!r} and no recipe to train it: use one of {', '.join(RECIPES)}")
     from ..train import train, train_config
 
-    overrides = {"model_overrides": {"cross_attention": False}} if name == "tiny-nocross" else {}
+    overrides = {"model_overrides": RECIPES[name]} if RECIPES[name] else {}
     cfg = train_config("tiny", steps=steps, **overrides, **train_overrides)
     train(cfg, out, resume=True, progress=progress)
     return load_model(out, device)
