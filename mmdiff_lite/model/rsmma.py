@@ -252,12 +252,13 @@ class RSMMA(nn.Module):
             va, vv = with_frame_onehot(va, f), with_frame_onehot(vv, f)
         hv = segment_attention(qv, ka, va, f, self.window, r, self.impl)  # video frames -> audio segments
         ha = segment_attention(qa, kv, vv, f, self.window, r, self.impl)  # audio segments -> video frames
-        tv, ta = self._project(hv, self.out_v, "offset_v"), self._project(ha, self.out_a, "offset_a")
+        if self.offsets:
+            tv, ta = self._with_offsets(hv, self.out_v, self.offset_v), self._with_offsets(ha, self.out_a, self.offset_a)
+        else:
+            tv, ta = self.out_v(merge_heads(hv)), self.out_a(merge_heads(ha))
         return video + video_from_tokens(tv, video), audio + ta.transpose(1, 2)
 
-    def _project(self, h: torch.Tensor, out: nn.Linear, offset_name: str) -> torch.Tensor:
-        """Heads ``(B, heads, L, d[+F])`` -> output tokens ``(B, L, C)`` (+ the offset readout's map)."""
-        if not self.offsets:
-            return out(merge_heads(h))
+    def _with_offsets(self, h: torch.Tensor, out: nn.Linear, offset: nn.Linear) -> torch.Tensor:
+        """Heads ``(B, heads, L, d + F)`` -> output tokens ``(B, L, C)``: content and offset readout, each mapped."""
         content, mass = offset_readout(h, self.num_frames)
-        return out(merge_heads(content)) + getattr(self, offset_name)(merge_heads(mass))
+        return out(merge_heads(content)) + offset(merge_heads(mass))

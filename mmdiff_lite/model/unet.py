@@ -195,7 +195,10 @@ def shift_mode(model: nn.Module, mode: str | int) -> Iterator[nn.Module]:
 
     Taught in: notebooks/07_joint_sampling.ipynb
     """
-    blocks = [m for _, m in rsmma_modules(model) if m.window < m.num_frames and mode != "trained"]
+    if mode == "trained":  # nothing to change
+        yield model
+        return
+    blocks = [m for _, m in rsmma_modules(model) if m.window < m.num_frames]
     for m in blocks:
         if mode not in ("random", "none"):
             draw_shift(m.num_frames, m.window, int(mode))  # raises ValueError when outside [0, F - S]
