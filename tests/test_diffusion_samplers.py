@@ -24,6 +24,7 @@ def _noise(n, d=1, seed=0, key="a"):
         ("dpm_solver", 20, {"order": 2, "solver": "multistep"}, 0.025),
         ("dpm_solver", 20, {"order": 3, "solver": "multistep", "spacing": "time_quadratic"}, 0.03),
         ("dpm_solver++", 20, {"order": 2}, 0.025),
+        ("dpm_solver++", 20, {"order": 2, "stochastic": True}, 0.04),  # 20 steps: 0.310; 50: 0.300
     ],
 )
 def test_samplers_map_noise_to_the_gaussian(method, steps, opts, tol_std):
@@ -114,6 +115,47 @@ def test_dpm_solver_multistep_matches_diffusers(algo, order, steps):
     ours = mm.sample(mf, {"x": xT.shape}, schedule=S, method=method, steps=steps, x_T={"x": xT},
                      order=order, timesteps=grid, **extra)["x"]
     torch.testing.assert_close(ours, ref, atol=2e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("order,steps", [(2, 20), (1, 12)])
+def test_sde_dpm_solver_pp_matches_diffusers_with_the_same_noise(order, steps):
+    """SDE-DPM-Solver++ against diffusers' sde-dpmsolver++ step, both drawing noise from one seed."""
+    from diffusers import DPMSolverMultistepScheduler
+
+    mf = mm.two_moons_mixture().model_fn(S)
+    xT = torch.randn(256, 2, generator=torch.Generator().manual_seed(0))
+    sched = DPMSolverMultistepScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4,
+                                        beta_end=0.02, algorithm_type="sde-dpmsolver++", solver_order=order,
+                                        solver_type="midpoint", final_sigmas_type="sigma_min",
+                                        lower_order_final=True, timestep_spacing="linspace")
+    sched.set_timesteps(steps)
+    gen, x = torch.Generator().manual_seed(7), xT.clone()
+    for t in sched.timesteps:
+        eps = mf({"x": x}, torch.full((len(x),), float(t)))["x"]
+        x = sched.step(eps, t, x, generator=gen).prev_sample
+    grid = [float(t) for t in sched.timesteps] + [0.0]
+    ours = mm.sample(mf, {"x": xT.shape}, schedule=S, method="dpm_solver++", steps=steps, x_T={"x": xT},
+                     order=order, timesteps=grid, stochastic=True, generator=7)["x"]
+    torch.testing.assert_close(ours, x, atol=2e-4, rtol=1e-4)
+
+
+def test_sde_dpm_solver_pp_order_1_is_ddim_with_eta_1():
+    """One SDE-DPM-Solver++(1) step from s to t is DDIM's Eq. 12 with eta = 1 and the same z."""
+    from mmdiff_lite.diffusion.samplers.dpm_solver import dpm_solver_pp_sample
+
+    ab = S.alphas_cumprod.double()
+    x = _noise(64)
+    s, t = 700, 300
+    eps = GAUSS(dict(x), torch.full((64,), float(s)))["a"]
+    x0 = (x["a"] - (1 - ab[s]).sqrt() * eps) / ab[s].sqrt()
+    sig = ((1 - ab[t]) / (1 - ab[s]) * (1 - ab[s] / ab[t])).sqrt()  # DDIM's sigma with eta = 1
+    z = torch.randn(64, 1, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    ddim = ab[t].sqrt() * x0 + (1 - ab[t] - sig**2).sqrt() * eps + sig * z
+    ours = dpm_solver_pp_sample(GAUSS, dict(x), S, 1, order=1, timesteps=[float(s), float(t)], stochastic=True,
+                                generator=torch.Generator().manual_seed(5))["a"]
+    torch.testing.assert_close(ours, ddim, atol=1e-9, rtol=1e-9)
+    with pytest.raises(ValueError, match="order must be 1 or 2"):
+        dpm_solver_pp_sample(GAUSS, dict(x), S, 5, order=3, stochastic=True)
 
 
 def test_sample_contract_and_errors():

@@ -128,6 +128,19 @@ def test_sample_cli_writes_everything(run_dir, tmp_path, capsys):
     assert "--shift takes" in capsys.readouterr().err
 
 
+def test_sample_cli_stochastic_solver_is_seeded(run_dir, tmp_path, capsys):
+    args = ["sample", "--checkpoint", str(run_dir), "--n", "2", "--steps", "3", "--no-progress", "--shift", "none",
+            "--method", "dpm_solver++", "--stochastic", "--out"]
+    runs = []
+    for name, seed in (("a", "4"), ("b", "4"), ("c", "5")):
+        assert main([*args, str(tmp_path / name), "--seed", seed]) == 0
+        runs.append(np.load(tmp_path / name / "pairs.npz")["audio"])
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["stochastic"] is True
+    assert np.array_equal(runs[0], runs[1]) and not np.array_equal(runs[0], runs[2])
+    assert main([*args, str(tmp_path / "d"), "--method", "ddim"]) == 2
+    assert "--stochastic is an option of --method dpm_solver++" in capsys.readouterr().err
+
+
 def test_shift_mode_sets_and_restores_windowed_blocks():
     model = mm.build_model("tiny")
     before = [(m.window, m.shift) for _, m in mm.rsmma_modules(model)]

@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=METHODS, default="dpm_solver", help="sampler (default: dpm_solver)")
     p.add_argument("--steps", type=int, default=20, help="sampler steps / NFE (default: 20)")
     p.add_argument("--order", type=int, choices=[1, 2, 3], help="DPM-Solver order (default: 3; DPM-Solver++: 2)")
+    p.add_argument("--stochastic", action="store_true",
+                   help="with --method dpm_solver++: its SDE form, fresh noise at every step (order 1 or 2)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--batch-size", type=int, default=16, help="pairs per batch (default: 16)")
     p.add_argument("--shift", default="trained",
@@ -41,6 +43,10 @@ def run(args: argparse.Namespace) -> int:
     shift = parse_shift(args.shift)
     model, meta = load_model(args.checkpoint, device=default_device())
     options = {"order": args.order} if args.order else {}
+    if args.stochastic:
+        if args.method != "dpm_solver++":
+            raise ValueError("--stochastic is an option of --method dpm_solver++ (use ddpm, or ddim's eta, otherwise)")
+        options["stochastic"] = True
     metrics = sample_to_folder(model, meta, args.out, n=args.n, method=args.method, steps=args.steps, seed=args.seed,
                                batch_size=args.batch_size, shift=shift, progress=not args.no_progress,
                                extra={"checkpoint": str(args.checkpoint)}, **options)

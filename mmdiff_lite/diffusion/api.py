@@ -41,7 +41,7 @@ def sample(model_fn: ModelFn, shapes: Mapping[str, Sequence[int]], *, schedule: 
 
     ``method``: ``ddpm`` (options: variance, spacing, clip_x0), ``ddim`` (eta, spacing, clip_x0),
     ``dpm_solver`` (order, solver, spacing, t_end, timesteps) or ``dpm_solver++`` (order, spacing,
-    clip_x0, timesteps).  ``model_fn(x: dict, t: FloatTensor[B]) -> dict`` predicts the noise of each
+    clip_x0, timesteps, stochastic).  ``model_fn(x: dict, t: FloatTensor[B]) -> dict`` predicts the noise of each
     modality, t in discrete-step units [0, T-1].  ``callback(step, t, x, x0_hat)`` may return a dict
     that overwrites modalities (replacement conditioning).  ``generator`` (or a seed) makes it
     reproducible; it draws x_T and every later noise.
@@ -64,7 +64,7 @@ def sample(model_fn: ModelFn, shapes: Mapping[str, Sequence[int]], *, schedule: 
     if method == "ddpm" and steps is None:
         steps = schedule.T
     kwargs = dict(options, progress=progress)
-    if method in ("ddpm", "ddim"):
+    if method in ("ddpm", "ddim", "dpm_solver++"):  # the stochastic ones draw noise at every step
         kwargs["generator"] = gen
     with torch.no_grad():
         return METHODS[method](model_fn, x, schedule, steps, **kwargs)

@@ -29,6 +29,7 @@ SAMPLER_TABLE = [
     ("DDIM-50", "ddim", 50, {}),
     ("DPM-Solver-20", "dpm_solver", 20, {"order": 3}),
     ("DPM-Solver++-20", "dpm_solver++", 20, {"order": 2}),
+    ("SDE-DPM-Solver++-20", "dpm_solver++", 20, {"order": 2, "stochastic": True}),
 ]
 
 

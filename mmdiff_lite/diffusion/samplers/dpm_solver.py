@@ -4,7 +4,9 @@ The probability-flow ODE written in lambda = log(alpha_t / sigma_t) has the exac
     x_t = (alpha_t / alpha_s) x_s - alpha_t * int_{lambda_s}^{lambda_t} e^{-lambda} eps(x_lambda) d lambda;
 DPM-Solver Taylor-expands eps in lambda (orders 1-3), DPM-Solver++ does the same for the data
 prediction x0_hat.  One solver state is shared by both modalities (the authors' choice): the pair is
-one point of the joint ODE.  Step counts are NFE (network evaluations).
+one point of the joint ODE.  Step counts are NFE (network evaluations).  ``stochastic=True`` turns
+DPM-Solver++ into its SDE form (SDE-DPM-Solver++, orders 1 and 2; order 1 is DDIM with eta = 1): the
+same data-prediction expansion of the reverse SDE, with fresh noise at every step.
 
 Taught in: notebooks/02_samplers.ipynb.
 """
@@ -16,7 +18,7 @@ import torch
 
 from ..grids import solver_time_grid
 from ..schedules import Schedule
-from .common import Callback, ModelFn, apply_callback, call_model, lincomb, progress_iter, x0_from_eps
+from .common import Callback, ModelFn, apply_callback, call_model, lincomb, progress_iter, randn_like, x0_from_eps
 
 __all__ = ["dpm_solver_sample", "dpm_solver_pp_sample", "singlestep_orders"]
 
@@ -81,17 +83,24 @@ def _dpm3(model_fn, x, eps_s, ts, s, t, r1=1 / 3, r2=2 / 3):
 
 
 # ---- multistep updates: eps (DPM-Solver) or x0 (DPM-Solver++) history ------------------------
-def _multistep(x, hist, lams, ts, t, order, data_pred):
+def _multistep(x, hist, lams, ts, t, order, data_pred, noise=None):
     """One multistep update from time s0 (newest in ``hist``) to t, of the given order (1-3).
 
     ``hist`` holds (time, model output) newest first; ``data_pred`` selects DPM-Solver++ (outputs are
     x0_hat) or DPM-Solver (outputs are eps_hat).  The second-order form is the 'midpoint' one.
+    ``noise`` (a dict of N(0, I) draws; data prediction, orders 1-2) makes it the SDE solver's step.
     """
     (s0, m0), lam0 = hist[0], lams[0]
     a_s, s_s, _ = ts(s0)
     a_t, s_t, l_t = ts(t)
     h = l_t - lam0
-    if data_pred:  # x_t = s_t/s_s x - a_t (e^{-h} - 1) D0 + ...
+    if noise is not None:  # x_t = s_t/s_s e^{-h} x + a_t (1 - e^{-2h}) D0 + s_t sqrt(1 - e^{-2h}) z + ...
+        if not data_pred or order > 2:
+            raise ValueError("the stochastic solver is DPM-Solver++ of order 1 or 2")
+        base = lincomb((s_t / s_s * math.exp(-h), x), (-a_t * math.expm1(-2 * h), m0),
+                       (s_t * math.sqrt(-math.expm1(-2 * h)), noise))
+        c, c1, c2 = a_t, -0.5 * math.expm1(-2 * h), 0.0  # ... + a_t (1 - e^{-2h}) / 2 D1
+    elif data_pred:  # x_t = s_t/s_s x - a_t (e^{-h} - 1) D0 + ...
         base, c = lincomb((s_t / s_s, x), (-a_t * math.expm1(-h), m0)), a_t
         c1 = -0.5 * math.expm1(-h) if order == 2 else math.expm1(-h) / h + 1
         c2 = -((math.expm1(-h) + h) / h**2 - 0.5)
@@ -123,7 +132,7 @@ def _multistep_order(i: int, steps: int, order: int, lower_order_final: bool) ->
 
 
 def _run_multistep(model_fn, x, schedule, grid, order, data_pred, clip_x0, lower_order_final,
-                   progress, callback, desc):
+                   progress, callback, desc, generator=None, stochastic=False):
     ts = _Times(schedule)
     steps = len(grid) - 1
     hist, lams = [], []
@@ -136,7 +145,8 @@ def _run_multistep(model_fn, x, schedule, grid, order, data_pred, clip_x0, lower
         lams.insert(0, l_s)
         del hist[3:], lams[3:]
         k = _multistep_order(i, steps, order, lower_order_final)
-        x = _multistep(x, hist, lams, ts, t, k, data_pred)
+        noise = randn_like(x, generator) if stochastic else None
+        x = _multistep(x, hist, lams, ts, t, k, data_pred, noise)
         x = apply_callback(callback, i, t, x, x0)
     return x
 
@@ -187,11 +197,17 @@ def dpm_solver_sample(model_fn: ModelFn, x: dict, schedule: Schedule, steps: int
 def dpm_solver_pp_sample(model_fn: ModelFn, x: dict, schedule: Schedule, steps: int, *, order: int = 2,
                          spacing: str = "logSNR", t_start: float | None = None, t_end: float = 0.0,
                          timesteps=None, lower_order_final: bool = True, clip_x0: float | None = None,
+                         stochastic: bool = False, generator: torch.Generator | None = None,
                          progress: bool = False, callback: Callback | None = None) -> dict:
-    """DPM-Solver++ (multistep, data prediction; order 2 = '2M'), optionally clipping x0_hat."""
-    if order not in (1, 2, 3):
-        raise ValueError(f"order must be 1, 2 or 3, got {order}")
+    """DPM-Solver++ (multistep, data prediction; order 2 = '2M'), optionally clipping x0_hat.
+
+    ``stochastic=True``: SDE-DPM-Solver++ (Lu et al. 2022b, Sec. 5 / App.; orders 1-2), which draws
+    fresh noise from ``generator`` at every step, as DDPM does, in the same number of network calls.
+    """
+    if order not in ((1, 2) if stochastic else (1, 2, 3)):
+        raise ValueError(f"order must be 1 or 2 for the stochastic solver, 1-3 otherwise, got {order}")
     grid = _grid(schedule, steps, spacing, t_start, t_end, timesteps)
+    desc = f"{'SDE-' if stochastic else ''}DPM-Solver++({order}M)"
     return _run_multistep(model_fn, x, schedule, grid, order, True, clip_x0, lower_order_final,
-                          progress, callback, f"DPM-Solver++({order}M)")
+                          progress, callback, desc, generator, stochastic)
 
