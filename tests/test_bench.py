@@ -44,11 +44,12 @@ def test_bench_sampling_writes_json_and_markdown(run_dir, tmp_path, capsys):
     assert r["n"] == 2 and r["step"] == 1 and len(r["rows"]) == 1
     row = r["rows"][0]
     expected = {"sampler", "shift", "nfe", "seconds", *mm.metrics.sync.HEADLINE_KEYS, "chance_f1", "chance_f1_exact",
-                "chance_semantic"}
+                "chance_semantic", "se_f1", "se_f1_exact", "se_semantic"}
     assert set(row) == expected and row["sampler"] == "DDIM-50" and row["shift"] == "none"
+    assert 0 <= row["se_f1"] <= 0.5  # s / sqrt(n) of two values in [0, 1] is at most 0.5
     assert row["nfe"] == 50 and row["seconds"] > 0  # measured: one network call per DDIM step
     table = md.read_text()
-    assert table in capsys.readouterr().out and "| DDIM-50 |" in table and "---:|" in table
+    assert table in capsys.readouterr().out and "| DDIM-50 |" in table and "---:|" in table and "f1 se" in table
     assert main(["bench", "sampling", "--checkpoint", str(run_dir), "--shift", "sideways"]) == 2
 
 

@@ -152,3 +152,11 @@ def test_reference_table_rows_are_ordered_as_designed():
     assert max(t[k]["f1"] for k in ("frozen video", "silent audio", "noise (both)")) <= 0.05
     v, a = mm.reference_pairs(4, "tiny", seed=5)["true"]
     assert torch.equal(v[2], mm.synthetic_clip((5, 2))["video"])
+
+
+def test_standard_error_known_answers():
+    assert mm.metrics.standard_error([0.0, 1.0, 1.0, 1.0]) == pytest.approx(0.25)  # s = 0.5, n = 4
+    assert mm.metrics.standard_error(np.full(10, 0.7)) == 0.0
+    assert mm.metrics.standard_error([0.3]) is None
+    g = np.random.default_rng(0)  # the mean of n coin flips has se -> 0.5 / sqrt(n)
+    assert mm.metrics.standard_error(g.integers(0, 2, 40_000)) == pytest.approx(0.5 / 200, rel=0.01)

@@ -1,6 +1,6 @@
 """Samplers side by side on a trained checkpoint (``mmdiff-lite bench sampling``): seconds, NFE and
-scores of DDPM-1000, DDIM-50, DPM-Solver-20 and DPM-Solver++-20 on the same seeds, with the RS-MMA
-shift as trained (default), random, or off (R = 0) at sampling time.
+scores (with the standard errors of f1 and semantic) of the samplers of ``SAMPLER_TABLE`` on the same
+seeds, with the RS-MMA shift as trained (default), random, or off (R = 0) at sampling time.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from ..viz.model import table_text
 __all__ = ["sampling_benchmark", "sampling_markdown"]
 
 _COLUMNS = {"sampler": "sampler", "shift": "shift", "nfe": "NFE", "seconds": "seconds", "f1": "f1",
-            "chance_f1": "f1 chance", "semantic": "semantic", "chance_semantic": "semantic chance",
+            "se_f1": "f1 se", "chance_f1": "f1 chance", "semantic": "semantic", "se_semantic": "semantic se",
+            "chance_semantic": "semantic chance",
             "f1_exact": "f1 exact", "video_plausibility": "video plaus.", "audio_plausibility": "audio plaus."}
 
 
@@ -39,4 +40,4 @@ def sampling_markdown(result: dict) -> str:
     rows = [{label: r[key] for key, label in _COLUMNS.items()} for r in result["rows"]]
     head = (f"Samplers on checkpoint `{result['checkpoint']}` (step {result['step']}): {result['n']} pairs, "
             f"seed {result['seed']}, {result['threads']} threads on {result['device']}")
-    return head + "\n\n" + table_text(rows, floats="{:.2f}", markdown=True) + "\n"
+    return head + "\n\n" + table_text(rows, floats="{:.3f}", markdown=True) + "\n"

@@ -21,7 +21,8 @@ from ..data.presets import ClipConfig, clip_preset
 from .audio import analyze_audio
 from .video import analyze_video
 
-__all__ = ["match_events", "sync_scores", "score_pairs", "format_scores", "SCORE_KEYS", "HEADLINE_KEYS"]
+__all__ = ["match_events", "sync_scores", "score_pairs", "format_scores", "standard_error", "SCORE_KEYS",
+           "HEADLINE_KEYS"]
 
 #: The five scores reported in tables: sync (f1, f1_exact, semantic) and plausibility of each modality.
 HEADLINE_KEYS = ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility")
@@ -128,6 +129,17 @@ def sync_scores(video, audio, preset: str | ClipConfig = "tiny", tolerance: int 
     out = {k: float(v.mean()) for k, v in per_clip.items()}
     out["per_clip"] = per_clip
     return out
+
+
+def standard_error(values) -> float | None:
+    """Standard error of a batch-mean score: s / sqrt(n), s the sample standard deviation (n - 1) of
+    the per-clip values; ``None`` for fewer than two clips.  Two independent sets' means differ by
+    more than about 2 sqrt(se_1^2 + se_2^2) only one time in twenty by chance.
+
+    Taught in: notebooks/07_joint_sampling.ipynb
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else None  # se = s / sqrt(n)
 
 
 def format_scores(table: dict[str, dict], keys=HEADLINE_KEYS) -> str:

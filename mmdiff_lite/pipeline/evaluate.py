@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from ..diffusion import Schedule, linear_schedule, q_sample
 from ..metrics.reference import PAIRING_KEYS, shuffled_scores
-from ..metrics.sync import HEADLINE_KEYS, sync_scores
+from ..metrics.sync import HEADLINE_KEYS, standard_error, sync_scores
 from ..model import shift_mode
 from .generate import generate, model_fn_of
 
@@ -52,14 +52,15 @@ def timed_generate(model: torch.nn.Module, n: int, *, shift: str | int = "traine
 def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str = "dpm_solver", steps: int = 20,
                     seed: int = 0, batch_size: int = 16, progress: bool = False, schedule: Schedule | None = None,
                     shift: str | int = "trained", **options) -> dict:
-    """Generate ``n`` pairs and return the seconds taken, the NFE, their headline scores, the chance
-    level of the scores that depend on the pairing (``chance_f1``, ...; ``None`` for a single pair)
-    and the pairs."""
+    """Generate ``n`` pairs and return the seconds taken, the NFE, their headline scores with the
+    standard errors of the sync ones (``se_f1``, ...), the chance level of the scores that depend on
+    the pairing (``chance_f1``, ...; both ``None`` for a single pair) and the pairs."""
     pairs, seconds, nfe = timed_generate(model, n, method=method, steps=steps, seed=seed, batch_size=batch_size,
                                          progress=progress, schedule=schedule, shift=shift, **options)
     scores = sync_scores(pairs["video"], pairs["audio"], preset=preset)
     chance = shuffled_scores(pairs["video"], pairs["audio"], preset) if n > 1 else {}
     return {"seconds": seconds, "nfe": nfe, **{k: scores[k] for k in HEADLINE_KEYS},
+            **{f"se_{k}": standard_error(scores["per_clip"][k]) for k in PAIRING_KEYS},
             **{f"chance_{k}": chance.get(k) for k in PAIRING_KEYS}, "pairs": pairs}
 
 
