@@ -95,11 +95,9 @@ def _multistep(x, hist, lams, ts, t, order, data_pred, noise=None):
     a_t, s_t, l_t = ts(t)
     h = l_t - lam0
     if noise is not None:  # x_t = s_t/s_s e^{-h} x + a_t (1 - e^{-2h}) D0 + s_t sqrt(1 - e^{-2h}) z + ...
-        if not data_pred or order > 2:
-            raise ValueError("the stochastic solver is DPM-Solver++ of order 1 or 2")
         base = lincomb((s_t / s_s * math.exp(-h), x), (-a_t * math.expm1(-2 * h), m0),
                        (s_t * math.sqrt(-math.expm1(-2 * h)), noise))
-        c, c1, c2 = a_t, -0.5 * math.expm1(-2 * h), 0.0  # ... + a_t (1 - e^{-2h}) / 2 D1
+        c, c1, c2 = a_t, -0.5 * math.expm1(-2 * h), None  # ... + a_t (1 - e^{-2h}) / 2 D1 (no third order)
     elif data_pred:  # x_t = s_t/s_s x - a_t (e^{-h} - 1) D0 + ...
         base, c = lincomb((s_t / s_s, x), (-a_t * math.expm1(-h), m0)), a_t
         c1 = -0.5 * math.expm1(-h) if order == 2 else math.expm1(-h) / h + 1
