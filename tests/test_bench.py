@@ -44,18 +44,46 @@ def test_bench_sampling_writes_json_and_markdown(run_dir, tmp_path, capsys):
     assert r["n"] == 2 and r["step"] == 1 and len(r["rows"]) == 1
     row = r["rows"][0]
     expected = {"sampler", "shift", "nfe", "seconds", *mm.metrics.sync.HEADLINE_KEYS, "chance_f1", "chance_f1_exact",
-                "chance_semantic", "se_f1", "se_f1_exact", "se_semantic"}
+                "chance_semantic", "se_f1", "se_f1_exact", "se_semantic", "per_clip", "d_f1", "se_d_f1"}
     assert set(row) == expected and row["sampler"] == "DDIM-50" and row["shift"] == "none"
+    assert r["reference"] == "DDIM-50" and row["d_f1"] == 0 and row["se_d_f1"] == 0  # the reference row against itself
+    assert row["f1"] == pytest.approx(sum(row["per_clip"]["f1"]) / 2)  # the per-pair scores are the row's
     assert 0 <= row["se_f1"] <= 0.5  # s / sqrt(n) of two values in [0, 1] is at most 0.5
     assert row["nfe"] == 50 and row["seconds"] > 0  # measured: one network call per DDIM step
     table = md.read_text()
     assert table in capsys.readouterr().out and "| DDIM-50 |" in table and "---:|" in table and "f1 se" in table
+    assert "Δf1 se" in table and "minus DDIM-50's" in table
     assert main(["bench", "sampling", "--checkpoint", str(run_dir), "--shift", "sideways"]) == 2
 
 
 def test_compare_samplers_refuses_unknown_labels():
     with pytest.raises(ValueError, match="choose from DDPM-1000"):
         mm.compare_samplers(mm.build_model("tiny"), 2, "tiny", labels=["DDIM-7"])
+
+
+def test_paired_differences_compare_rows_of_the_same_shift_seed_by_seed():
+    rows = [{"sampler": "A", "shift": "none", "per_clip": {"f1": [1.0, 0.5, 0.0]}},
+            {"sampler": "B", "shift": "none", "per_clip": {"f1": [0.5, 0.5, 0.5]}},
+            {"sampler": "A", "shift": "random", "per_clip": {"f1": [0.0, 0.0, 0.0]}},
+            {"sampler": "B", "shift": "random", "per_clip": {"f1": [1.0, 0.0, 0.5]}}]
+    mm.paired_differences(rows, "A")
+    assert [r["d_f1"] for r in rows] == [0.0, pytest.approx(0.0), 0.0, pytest.approx(0.5)]  # B - A within each shift
+    assert rows[1]["se_d_f1"] == pytest.approx(mm.metrics.standard_error([-0.5, 0.0, 0.5]))
+    assert rows[3]["se_d_f1"] == pytest.approx(mm.metrics.standard_error([1.0, 0.0, 0.5]))
+    with pytest.raises(ValueError, match="choose one of A, B"):
+        mm.paired_differences(rows, "C")
+    mm.paired_differences(rows, "A", by_shift=False)  # everything against the first A row (shift none)
+    assert [r["d_f1"] for r in rows] == [0.0, pytest.approx(0.0), pytest.approx(-0.5), pytest.approx(0.0)]
+
+
+def test_bench_sampling_compares_shift_modes_of_one_sampler(run_dir, tmp_path):
+    js = tmp_path / "s.json"
+    assert main(["bench", "sampling", "--checkpoint", str(run_dir), "--methods", "DDIM-50", "--n", "2",
+                 "--shift", "none,random", "--no-progress", "--json", str(js)]) == 0
+    r = json.loads(js.read_text())
+    none, random = r["rows"]
+    assert r["reference"] == "DDIM-50 with shift none" and none["d_f1"] == 0
+    assert random["d_f1"] == pytest.approx(random["f1"] - none["f1"])  # random minus none, seed by seed
 
 
 def test_shift_none_is_shift_zero_and_random_differs():

@@ -160,3 +160,24 @@ def test_standard_error_known_answers():
     assert mm.metrics.standard_error([0.3]) is None
     g = np.random.default_rng(0)  # the mean of n coin flips has se -> 0.5 / sqrt(n)
     assert mm.metrics.standard_error(g.integers(0, 2, 40_000)) == pytest.approx(0.5 / 200, rel=0.01)
+
+
+def test_paired_difference_known_answers():
+    a, b = [1.0, 0.5, 0.0, 1.0], [0.5, 0.5, 0.0, 0.0]
+    mean, se = mm.metrics.paired_difference(a, b)
+    assert mean == pytest.approx(np.mean(a) - np.mean(b))  # mean(a - b) = mean(a) - mean(b)
+    assert se == pytest.approx(mm.metrics.standard_error([0.5, 0.0, 0.0, 1.0]))  # d = (0.5, 0, 0, 1)
+    assert mm.metrics.paired_difference(a, np.asarray(a) - 0.25) == (pytest.approx(0.25), 0.0)  # a constant gap is certain
+    with pytest.raises(ValueError, match="one value per clip"):
+        mm.metrics.paired_difference(a, b[:3])
+
+
+def test_paired_difference_removes_what_two_scores_share():
+    g = np.random.default_rng(1)
+    easy = g.uniform(0, 1, 20_000)  # how easy each seed is, shared by both samplers
+    a, b = easy + 0.1 * g.standard_normal(20_000), easy - 0.05 + 0.1 * g.standard_normal(20_000)
+    mean, se = mm.metrics.paired_difference(a, b)
+    assert mean == pytest.approx(0.05, abs=4 * se)
+    assert se == pytest.approx(np.sqrt(0.02 / 20_000), rel=0.03)  # var(a - b) = 0.1^2 + 0.1^2: the shared part cancels
+    unpaired = np.hypot(mm.metrics.standard_error(a), mm.metrics.standard_error(b))
+    assert unpaired > 2 * se  # var(a) = 1/12 + 0.01 each: the independent-sets formula overstates the doubt

@@ -33,7 +33,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="a model option, e.g. --model channels=32 (JSON values; repeatable)")
     p.add_argument("--log-every", type=int)
     p.add_argument("--ckpt-every", type=int)
-    p.add_argument("--preview-every", type=int, help="sample and score previews every N steps (0: never)")
+    p.add_argument("--preview-every", type=int,
+                   help="every N steps write preview pairs of the EMA weights (mp4 with sound, contact sheet, scores) "
+                        "to OUT/previews/step<N>/ (default: 0, never)")
+    p.add_argument("--preview-n", type=int, help="pairs per preview (default: 4)")
     p.add_argument("--snapshot-every", type=int,
                    help="keep the EMA weights of every N-th step as ema-step<N>.safetensors (default: 0, none)")
     p.add_argument("--out", required=True, help="run folder")
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                        lr=args.lr, warmup_steps=args.warmup_steps, ema_decay=args.ema_decay,
                        loss_weighting=args.loss_weighting, seed=args.seed, data_dir=args.data_dir,
                        flip_prob=args.flip_prob, amp=args.amp, log_every=args.log_every, ckpt_every=args.ckpt_every,
-                       preview_every=args.preview_every, snapshot_every=args.snapshot_every,
+                       preview_every=args.preview_every, preview_n=args.preview_n, snapshot_every=args.snapshot_every,
                        model_overrides=overrides or None)
     model_config(cfg.preset, **cfg.model_overrides)  # fail fast, one line, on unknown model options
     summary = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)

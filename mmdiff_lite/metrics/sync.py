@@ -21,7 +21,8 @@ from ..data.presets import ClipConfig, clip_preset
 from .audio import analyze_audio
 from .video import analyze_video
 
-__all__ = ["match_events", "sync_scores", "score_pairs", "format_scores", "standard_error", "SCORE_KEYS",
+__all__ = ["match_events", "sync_scores", "score_pairs", "format_scores", "standard_error",
+           "paired_difference", "SCORE_KEYS",
            "HEADLINE_KEYS"]
 
 #: The five scores reported in tables: sync (f1, f1_exact, semantic) and plausibility of each modality.
@@ -140,6 +141,23 @@ def standard_error(values) -> float | None:
     """
     v = np.asarray(values, dtype=np.float64).ravel()
     return float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else None  # se = s / sqrt(n)
+
+
+def paired_difference(a, b) -> tuple[float, float | None]:
+    """Mean and standard error of a - b for two scores of the *same* clips (or seeds), clip by clip.
+
+    With d_i = a_i - b_i: mean = mean(d) = mean(a) - mean(b), se = s_d / sqrt(n) (``None`` for one clip).
+    When a and b are measured on the same seeds, this se is the right one for "is a below b?": it
+    removes what the two share (an easy seed is easy for both); sqrt(se_a^2 + se_b^2) is right only for
+    independent sets and overstates the doubt when the two are positively correlated.
+
+    Taught in: notebooks/07_joint_sampling.ipynb
+    """
+    a, b = (np.asarray(x, dtype=np.float64).ravel() for x in (a, b))
+    if a.shape != b.shape:
+        raise ValueError(f"paired scores need one value per clip on both sides, got {a.size} and {b.size}")
+    d = a - b  # d_i = a_i - b_i
+    return float(d.mean()), standard_error(d)
 
 
 def format_scores(table: dict[str, dict], keys=HEADLINE_KEYS) -> str:

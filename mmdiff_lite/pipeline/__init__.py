@@ -1,14 +1,15 @@
 """Pipelines on top of diffusion + model + data + metrics: checkpoints, generation, evaluation, export."""
 from .checkpoints import (load_model, load_or_train, load_snapshot, model_from_config, resolve_checkpoint, sampling_setup,
                           ship, shipped_checkpoints, shipped_log)
-from .evaluate import (SAMPLER_TABLE, compare_samplers, noise_prediction, per_frame_error, score_generated,
-                       timed_generate, timing_reliance)
+from .evaluate import (SAMPLER_TABLE, compare_samplers, noise_prediction, paired_differences, per_frame_error,
+                       score_generated, timed_generate, timing_reliance)
 from .export import sample_to_folder, scores_line, write_pairs
 from .generate import generate, model_fn_of
 
 __all__ = [
     "load_model", "load_or_train", "load_snapshot", "model_from_config", "resolve_checkpoint", "sampling_setup", "ship",
     "shipped_checkpoints", "shipped_log", "generate", "model_fn_of", "SAMPLER_TABLE", "compare_samplers",
-    "score_generated", "timed_generate", "noise_prediction", "per_frame_error", "timing_reliance", "sample_to_folder", "scores_line",
+    "paired_differences", "score_generated", "timed_generate", "noise_prediction", "per_frame_error", "timing_reliance",
+    "sample_to_folder", "scores_line",
     "write_pairs",
 ]

@@ -16,12 +16,12 @@ from tqdm.auto import tqdm
 
 from ..diffusion import Schedule, linear_schedule, q_sample
 from ..metrics.reference import PAIRING_KEYS, shuffled_scores
-from ..metrics.sync import HEADLINE_KEYS, standard_error, sync_scores
+from ..metrics.sync import HEADLINE_KEYS, paired_difference, standard_error, sync_scores
 from ..model import shift_mode
 from .generate import generate, model_fn_of
 
-__all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "compare_samplers", "noise_prediction",
-           "per_frame_error", "timing_reliance"]
+__all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "paired_differences", "compare_samplers",
+           "noise_prediction", "per_frame_error", "timing_reliance"]
 
 #: The sampler comparison of the training issue: (label, method, steps, options).
 SAMPLER_TABLE = [
@@ -54,22 +54,52 @@ def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str 
                     shift: str | int = "trained", **options) -> dict:
     """Generate ``n`` pairs and return the seconds taken, the NFE, their headline scores with the
     standard errors of the sync ones (``se_f1``, ...), the chance level of the scores that depend on
-    the pairing (``chance_f1``, ...; both ``None`` for a single pair) and the pairs."""
+    the pairing (``chance_f1``, ...; both ``None`` for a single pair), ``per_clip`` (those scores pair by
+    pair, lists of floats: two samplers on the same seeds compare with :func:`paired_differences`) and the pairs."""
     pairs, seconds, nfe = timed_generate(model, n, method=method, steps=steps, seed=seed, batch_size=batch_size,
                                          progress=progress, schedule=schedule, shift=shift, **options)
     scores = sync_scores(pairs["video"], pairs["audio"], preset=preset)
     chance = shuffled_scores(pairs["video"], pairs["audio"], preset) if n > 1 else {}
     return {"seconds": seconds, "nfe": nfe, **{k: scores[k] for k in HEADLINE_KEYS},
             **{f"se_{k}": standard_error(scores["per_clip"][k]) for k in PAIRING_KEYS},
-            **{f"chance_{k}": chance.get(k) for k in PAIRING_KEYS}, "pairs": pairs}
+            **{f"chance_{k}": chance.get(k) for k in PAIRING_KEYS},
+            "per_clip": {k: scores["per_clip"][k].tolist() for k in PAIRING_KEYS}, "pairs": pairs}
+
+
+def paired_differences(rows: Sequence[dict], reference: str, key: str = "f1", by_shift: bool = True) -> list[dict]:
+    """Each row's ``key`` minus the ``reference`` row's, pair by pair on the same seeds, with its standard error.
+
+    ``rows`` are results of :func:`score_generated` / :func:`compare_samplers` with ``"sampler"`` labels
+    and ``per_clip`` scores.  With ``by_shift`` a row is compared with the reference sampler's row of the
+    same ``shift``; without, every row with the first row labelled ``reference`` (one sampler, shift modes
+    compared).  Adds ``d_{key}`` and ``se_d_{key}`` (:func:`mmdiff_lite.metrics.paired_difference`; 0 and 0
+    for the reference itself) and returns the rows.  Used by :func:`compare_samplers` and
+    ``mmdiff-lite bench sampling``; notebook 07 teaches the difference itself (``mm.metrics.paired_difference``).
+    """
+    group = (lambda r: r.get("shift")) if by_shift else (lambda r: None)
+    refs = {}
+    for r in rows:
+        if r["sampler"] == reference:
+            refs.setdefault(group(r), r)
+    if not refs:
+        labels = ", ".join(dict.fromkeys(r["sampler"] for r in rows))
+        raise ValueError(f"no row is labelled {reference!r}: choose one of {labels}")
+    for r in rows:
+        ref = refs.get(group(r))
+        if ref is not None:
+            r[f"d_{key}"], r[f"se_d_{key}"] = paired_difference(r["per_clip"][key], ref["per_clip"][key])
+    return rows
 
 
 def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterable = SAMPLER_TABLE, *,
                      seed: int = 0, progress: bool = False, schedule: Schedule | None = None,
                      shifts: Sequence[str | int] = ("trained",), labels: Sequence[str] | None = None,
-                     batch_size: int = 16) -> list[dict]:
+                     batch_size: int = 16, reference: str | None = None) -> list[dict]:
     """One row per sampler of ``table`` (only those in ``labels`` when given) and RS-MMA shift mode of
-    ``shifts``, all on the same seeds: label, shift, NFE, seconds, scores and chance levels."""
+    ``shifts``, all on the same seeds: label, shift, NFE, seconds, scores, chance levels, per-pair scores,
+    and ``d_f1`` ± ``se_d_f1``: f1 minus the ``reference`` sampler's (default: the first row's) at the same
+    shift, pair by pair on the same seeds (:func:`paired_differences`); with one sampler and several shift
+    modes, f1 minus the first mode's."""
     table = list(table)
     known = [row[0] for row in table]
     unknown = [lab for lab in labels or () if lab not in known]
@@ -83,7 +113,10 @@ def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterabl
         r.pop("pairs")
         shown = f"trained ({model.config.shift})" if shift == "trained" and hasattr(model, "config") else shift
         rows.append({"sampler": label, "shift": shown, **r})
-    return rows
+    if not rows:
+        return rows
+    one_sampler = len({r["sampler"] for r in rows}) == 1
+    return paired_differences(rows, reference or rows[0]["sampler"], by_shift=not one_sampler)
 
 
 @torch.no_grad()

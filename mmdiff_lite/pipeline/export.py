@@ -25,10 +25,11 @@ def _floats(scores: dict) -> dict:
     return {k: v for k, v in scores.items() if isinstance(v, float)}
 
 
-def write_pairs(out: str | Path, pairs: dict, preset: str, extra: dict | None = None) -> dict:
+def write_pairs(out: str | Path, pairs: dict, preset: str, extra: dict | None = None, score: bool = True) -> dict:
     """Write ``pair_XX.mp4`` (frames scaled up to about 128 pixels), ``contact_sheet.png`` (up to 16
     clips), ``pairs.npz`` (``video`` (N, F, C, H, W), ``audio`` (N, C, T)) and ``metrics.json``
-    (``scores``, ``chance`` (``None`` for one pair), ``n`` and ``extra``) into ``out``; return the metrics."""
+    (``scores``, ``chance`` (``None`` for one pair), ``n`` and ``extra``) into ``out``; return the metrics.
+    ``score=False`` (clips that are not the synthetic benchmark's): ``scores`` and ``chance`` are ``None``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     cfg = clip_preset(preset)
@@ -39,8 +40,9 @@ def write_pairs(out: str | Path, pairs: dict, preset: str, extra: dict | None = 
     with atomic_path(out / "pairs.npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, video=video.numpy(), audio=audio.numpy())
-    chance = _floats(shuffled_scores(video, audio, cfg)) if len(video) > 1 else None
-    metrics = {"scores": _floats(sync_scores(video, audio, preset=cfg)), "chance": chance, "n": len(video), **(extra or {})}
+    chance = _floats(shuffled_scores(video, audio, cfg)) if score and len(video) > 1 else None
+    scores = _floats(sync_scores(video, audio, preset=cfg)) if score else None
+    metrics = {"scores": scores, "chance": chance, "n": len(video), **(extra or {})}
     write_json(out / "metrics.json", metrics)
     return metrics
 

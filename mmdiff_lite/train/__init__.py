@@ -1,6 +1,6 @@
 """Training: configuration, the loop (EMA, accumulation, AMP, DDP, exact resume), safetensors checkpoints."""
-from .checkpoint import (load_training_state, load_weights, read_header, save_training_state, save_weights, snapshot_path,
-                         snapshot_steps)
+from .checkpoint import (load_training_state, load_weights, preview_path, read_header, save_training_state, save_weights,
+                         snapshot_path, snapshot_steps)
 from .config import TRAIN_PRESETS, TrainConfig, train_config
 from .ema import EMA
 from .loop import Trainer, min_snr_weight, train
@@ -9,6 +9,6 @@ from .randomness import derive_seed, draw_t_and_noise, step_generator
 __all__ = [
     "TrainConfig", "TRAIN_PRESETS", "train_config", "Trainer", "train", "min_snr_weight", "EMA",
     "save_training_state", "load_training_state", "save_weights", "load_weights", "read_header", "snapshot_path",
-    "snapshot_steps",
+    "snapshot_steps", "preview_path",
     "derive_seed", "draw_t_and_noise", "step_generator",
 ]

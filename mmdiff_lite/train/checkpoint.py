@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from ..utils import atomic_path
 
 __all__ = ["save_training_state", "load_training_state", "save_weights", "load_weights", "read_header",
-           "snapshot_path", "snapshot_steps"]
+           "snapshot_path", "snapshot_steps", "preview_path"]
 
 
 def _save(path, tensors: dict, meta: dict) -> None:
@@ -111,6 +111,11 @@ def load_weights(path, device: str | torch.device = "cpu", which: str = "ema") -
 def snapshot_path(run_dir: str | os.PathLike, step: int) -> Path:
     """Where a run keeps the EMA weights of step ``step``: ``<run_dir>/ema-step<step>.safetensors``."""
     return Path(run_dir) / f"ema-step{int(step)}.safetensors"
+
+
+def preview_path(run_dir: str | os.PathLike, step: int) -> Path:
+    """Where a run writes the preview pairs of step ``step`` (``preview_every``): ``<run_dir>/previews/step<step>``."""
+    return Path(run_dir) / "previews" / f"step{int(step)}"
 
 
 def snapshot_steps(run_dir: str | os.PathLike) -> list[int]:

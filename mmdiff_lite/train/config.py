@@ -46,6 +46,8 @@ class TrainConfig:
             raise ValueError("steps must be >= 0, batch_size and accumulation >= 1")
         if self.snapshot_every < 0:
             raise ValueError("snapshot_every must be >= 0 (0: keep no EMA snapshots)")
+        if self.preview_every < 0 or self.preview_n < 1:
+            raise ValueError("preview_every must be >= 0 (0: no previews) and preview_n >= 1")
         if self.loss_weighting not in ("none", "min_snr"):
             raise ValueError("loss_weighting must be none or min_snr")
         if self.amp not in ("auto", "off", "bf16", "fp16"):
