@@ -44,7 +44,7 @@ def test_bench_sampling_writes_json_and_markdown(run_dir, tmp_path, capsys):
     assert r["n"] == 2 and r["step"] == 1 and len(r["rows"]) == 1
     row = r["rows"][0]
     expected = {"sampler", "shift", "nfe", "seconds", *mm.metrics.sync.HEADLINE_KEYS, "chance_f1", "chance_f1_exact",
-                "chance_semantic", "se_f1", "se_f1_exact", "se_semantic", "per_clip", "d_f1", "se_d_f1"}
+                "chance_semantic", "se_f1", "se_f1_exact", "se_semantic", "per_clip", "d_f1", "se_d_f1", "d_reference"}
     assert set(row) == expected and row["sampler"] == "DDIM-50" and row["shift"] == "none"
     assert r["reference"] == "DDIM-50" and row["d_f1"] == 0 and row["se_d_f1"] == 0  # the reference row against itself
     assert row["f1"] == pytest.approx(sum(row["per_clip"]["f1"]) / 2)  # the per-pair scores are the row's
@@ -72,8 +72,10 @@ def test_paired_differences_compare_rows_of_the_same_shift_seed_by_seed():
     assert rows[3]["se_d_f1"] == pytest.approx(mm.metrics.standard_error([1.0, 0.0, 0.5]))
     with pytest.raises(ValueError, match="choose one of A, B"):
         mm.paired_differences(rows, "C")
-    mm.paired_differences(rows, "A", by_shift=False)  # everything against the first A row (shift none)
+    assert {r["d_reference"] for r in rows} == {"A"}
+    mm.paired_differences(rows, "A", group_by=None)  # everything against the first A row (shift none)
     assert [r["d_f1"] for r in rows] == [0.0, pytest.approx(0.0), pytest.approx(-0.5), pytest.approx(0.0)]
+    assert {r["d_reference"] for r in rows} == {"A with shift none"}
 
 
 def test_bench_sampling_compares_shift_modes_of_one_sampler(run_dir, tmp_path):

@@ -36,22 +36,13 @@ def sampling_benchmark(checkpoint: str = "tiny", n: int = 64, seed: int = 0, met
                             labels=methods, batch_size=batch_size)
     return {"checkpoint": str(checkpoint), "step": meta.get("step"), "preset": preset, "n": n, "seed": seed,
             "batch_size": batch_size, "device": str(next(model.parameters()).device),
-            "threads": torch.get_num_threads(), "reference": _reference(rows), "rows": rows}
-
-
-def _reference(rows: list[dict]) -> str | None:
-    """What the Δf1 column subtracts (see :func:`mmdiff_lite.compare_samplers`)."""
-    if not rows:
-        return None
-    if len({r["sampler"] for r in rows}) == 1 and len(rows) > 1:
-        return f"{rows[0]['sampler']} with shift {rows[0]['shift']}"
-    return rows[0]["sampler"]
+            "threads": torch.get_num_threads(), "reference": rows[0]["d_reference"] if rows else None, "rows": rows}
 
 
 def sampling_markdown(result: dict) -> str:
     """A Markdown heading line and table of a :func:`sampling_benchmark` result."""
-    rows = [{label: r.get(key) for key, label in _COLUMNS.items()} for r in result["rows"]]
+    rows = [{label: r[key] for key, label in _COLUMNS.items()} for r in result["rows"]]
     head = (f"Samplers on checkpoint `{result['checkpoint']}` (step {result['step']}): {result['n']} pairs, "
             f"seed {result['seed']}, {result['threads']} threads on {result['device']}; "
-            f"Δf1 = f1 minus {result.get('reference')}'s on the same seeds, pair by pair (se of that difference)")
+            f"Δf1 = f1 minus {result['reference']}'s on the same seeds, pair by pair (se of that difference)")
     return head + "\n\n" + table_text(rows, floats="{:.3f}", markdown=True) + "\n"

@@ -66,17 +66,19 @@ def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str 
             "per_clip": {k: scores["per_clip"][k].tolist() for k in PAIRING_KEYS}, "pairs": pairs}
 
 
-def paired_differences(rows: Sequence[dict], reference: str, key: str = "f1", by_shift: bool = True) -> list[dict]:
+def paired_differences(rows: Sequence[dict], reference: str, key: str = "f1",
+                       group_by: str | None = "shift") -> list[dict]:
     """Each row's ``key`` minus the ``reference`` row's, pair by pair on the same seeds, with its standard error.
 
     ``rows`` are results of :func:`score_generated` / :func:`compare_samplers` with ``"sampler"`` labels
-    and ``per_clip`` scores.  With ``by_shift`` a row is compared with the reference sampler's row of the
-    same ``shift``; without, every row with the first row labelled ``reference`` (one sampler, shift modes
-    compared).  Adds ``d_{key}`` and ``se_d_{key}`` (:func:`mmdiff_lite.metrics.paired_difference`; 0 and 0
-    for the reference itself) and returns the rows.  Used by :func:`compare_samplers` and
-    ``mmdiff-lite bench sampling``; notebook 07 teaches the difference itself (``mm.metrics.paired_difference``).
+    and ``per_clip`` scores.  A row is compared with the first row labelled ``reference`` that has the
+    same ``rows[i][group_by]`` (e.g. the same RS-MMA shift, or the same number of pairs); with
+    ``group_by=None`` every row with the first row labelled ``reference``.  Adds ``d_{key}`` and
+    ``se_d_{key}`` (:func:`mmdiff_lite.metrics.paired_difference`; 0 and 0 for the reference itself) and
+    ``d_reference``, what was subtracted, then returns the rows.
+    Taught in: notebooks/07_joint_sampling.ipynb.
     """
-    group = (lambda r: r.get("shift")) if by_shift else (lambda r: None)
+    group = (lambda r: r.get(group_by)) if group_by else (lambda r: None)
     refs = {}
     for r in rows:
         if r["sampler"] == reference:
@@ -88,6 +90,8 @@ def paired_differences(rows: Sequence[dict], reference: str, key: str = "f1", by
         ref = refs.get(group(r))
         if ref is not None:
             r[f"d_{key}"], r[f"se_d_{key}"] = paired_difference(r["per_clip"][key], ref["per_clip"][key])
+            r["d_reference"] = ref["sampler"] if group_by or "shift" not in ref else \
+                f"{ref['sampler']} with shift {ref['shift']}"
     return rows
 
 
@@ -115,8 +119,8 @@ def compare_samplers(model: torch.nn.Module, n: int, preset: str, table: Iterabl
         rows.append({"sampler": label, "shift": shown, **r})
     if not rows:
         return rows
-    one_sampler = len({r["sampler"] for r in rows}) == 1
-    return paired_differences(rows, reference or rows[0]["sampler"], by_shift=not one_sampler)
+    shifts_compared = len({r["sampler"] for r in rows}) == 1 < len(rows)  # one sampler, several shift modes
+    return paired_differences(rows, reference or rows[0]["sampler"], group_by=None if shifts_compared else "shift")
 
 
 @torch.no_grad()
