@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["demo", "train", "sample", "bench"]
+COMMANDS = ["demo", "train", "sample", "condition", "bench"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -91,9 +91,26 @@ def interact(fn: Callable[..., Any], **controls: Any):
         return fn(**defaults)
     import ipywidgets as widgets
 
+    from IPython.display import display
+
     fixed = {k: widgets.fixed(c) for k, c in controls.items() if not isinstance(c, widgets.Widget)}
     live = {k: c for k, c in controls.items() if isinstance(c, widgets.Widget)}
-    return widgets.interact(fn, **live, **fixed)
+    panel = widgets.interactive(fn, **live, **fixed)  # calls fn once with the defaults; later moves redraw
+    display(panel)
+    return panel.result  # the defaults' result, as headless (ipywidgets.interact would return fn itself)
+
+
+def show_source(obj: Any):
+    """The package's own source of ``obj`` (a function, class or method), syntax-highlighted in a notebook.
+
+    What a notebook shows is the code that runs, so it cannot drift from it.
+    Taught in: notebooks/08_zero_shot_conditioning.ipynb.
+    """
+    import inspect
+
+    from IPython.display import Code
+
+    return Code(inspect.getsource(obj), language="python")
 
 
 @dataclass

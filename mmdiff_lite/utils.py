@@ -16,7 +16,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
-__all__ = ["default_device", "make_generator", "seed_everything", "atomic_path", "resolve_generator", "sha256_file",
+__all__ = ["default_device", "make_generator", "derive_seed", "seed_everything", "atomic_path", "resolve_generator", "sha256_file",
            "write_json"]
 
 
@@ -30,6 +30,12 @@ def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gener
     gen = torch.Generator(device=device)
     gen.manual_seed(int(seed))
     return gen
+
+
+def derive_seed(*parts) -> int:
+    """A 63-bit seed from any parts (ints, strings), by hashing: streams with different parts are unrelated."""
+    digest = hashlib.sha256(repr(tuple(parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
 
 
 def resolve_generator(generator: torch.Generator | int | None, device: str | torch.device = "cpu"):

@@ -141,7 +141,7 @@ def test_sde_dpm_solver_pp_matches_diffusers_with_the_same_noise(order, steps):
 
 def test_sde_dpm_solver_pp_order_1_is_ddim_with_eta_1():
     """One SDE-DPM-Solver++(1) step from s to t is DDIM's Eq. 12 with eta = 1 and the same z."""
-    from mmdiff_lite.diffusion.samplers.dpm_solver import dpm_solver_pp_sample
+    from mmdiff_lite.diffusion.samplers.dpm_solver_pp import dpm_solver_pp_sample
 
     ab = S.alphas_cumprod.double()
     x = _noise(64)

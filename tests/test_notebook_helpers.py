@@ -24,6 +24,27 @@ def test_interact_headless_calls_once_with_defaults(monkeypatch, capsys):
     assert "t=7" in capsys.readouterr().out
 
 
+def test_interact_with_a_front_end_returns_the_result_and_redraws(monkeypatch):
+    """The live path returned ``ipywidgets.interact(fn)``, i.e. the function, so ``m = interact(...)``; ``m.sum()``
+    crashed in JupyterLab.  Now both paths return the defaults' result, and moving a control calls fn again."""
+    import ipywidgets as widgets
+
+    monkeypatch.setenv("MMDIFF_WIDGETS", "1")
+    calls = []
+    slider = widgets.IntSlider(value=7, min=0, max=10, continuous_update=False)
+    out = nbk.interact(lambda t, name: calls.append((t, name)) or t * 2, t=slider, name="fixed")
+    assert out == 14 and calls == [(7, "fixed")]
+    slider.value = 3
+    assert calls[-1] == (3, "fixed")
+
+
+def test_show_source_shows_the_package_code():
+    from mmdiff_lite.diffusion.guidance import Replacement
+
+    code = nbk.show_source(Replacement.model_input)
+    assert "def model_input" in code.data and "q(v_t | v)" in code.data
+
+
 def test_figures_dir_follows_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MMDIFF_FIGURES", str(tmp_path / "figs"))
     assert nbk.figures_dir() == tmp_path / "figs" and (tmp_path / "figs").is_dir()

@@ -153,11 +153,16 @@ def test_shift_mode_sets_and_restores_windowed_blocks():
             pass
 
 
-def test_generate_refuses_two_callbacks_and_restores_train_mode():
+def test_generate_checks_what_it_is_given_and_restores_train_mode():
     model = mm.build_model("tiny").train()
-    video = torch.stack([mm.synthetic_clip(i)["video"] for i in range(1)])
-    with pytest.raises(ValueError, match="not both"):
-        mm.generate(model, 1, steps=2, given={"video": video}, callback=lambda *a: None, progress=False)
+    pair = mm.synthetic_clip(0)
+    video = pair["video"][None]
+    with pytest.raises(ValueError, match="one given clip per generated pair"):
+        mm.generate(model, 2, steps=2, given={"video": video}, progress=False)  # 1 clip for 2 pairs
+    with pytest.raises(ValueError, match="exactly one of"):
+        mm.generate(model, 1, steps=2, given={"video": video, "audio": pair["audio"][None]}, progress=False)
+    with pytest.raises(ValueError, match="needs `given`"):
+        mm.generate(model, 1, steps=2, conditioning=mm.Conditioning("guide", 1.0), progress=False)
     with pytest.raises(ValueError):
         mm.generate(model, 1, steps=2, method="dpm_solver", order=7, progress=False)
     assert model.training

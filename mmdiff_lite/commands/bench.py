@@ -69,6 +69,19 @@ def register(subparsers) -> None:
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run_sampling)
 
+    p = sub.add_parser("conditioning", help="zero-shot conditioning: replacement vs gradient guidance, both directions")
+    p.add_argument("--checkpoint", default="tiny", help="shipped name, run folder or .safetensors (default: tiny)")
+    p.add_argument("--n", type=int, default=64, help="given clips per seed (default: 64)")
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
+    p.add_argument("--given", nargs="+", choices=["audio", "video"], default=["audio", "video"],
+                   help="directions: audio (video for a given sound) and/or video (default: both)")
+    p.add_argument("--quick", action="store_true", help="only the joint, replacement and paper-form rows")
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--out", default="outputs/bench-conditioning",
+                   help="folder for rows/ (resumable), results.json, table.md and f1_vs_lambda.png")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_conditioning)
+
 
 def run_rsmma(args) -> int:
     from ..bench.measure import rsmma_report
@@ -140,4 +153,18 @@ def run_sampling(args) -> int:
     if args.markdown:
         with atomic_path(args.markdown) as tmp:
             tmp.write_text(table)
+    return 0
+
+
+def run_conditioning(args) -> int:
+    from ..bench.conditioning import conditioning_benchmark, default_rows
+    from ..viz.conditioning import plot_f1_vs_scale
+
+    if args.n < 1 or args.batch_size < 1:
+        raise ValueError("--n and --batch-size must be at least 1")
+    rows = default_rows(recon_grid=(), samplers=()) if args.quick else None
+    result = conditioning_benchmark(args.checkpoint, args.out, args.n, args.seeds, args.given, rows,
+                                    args.batch_size, progress=not args.no_progress)
+    plot_f1_vs_scale(result, f"{args.out}/f1_vs_lambda.png")
+    print(open(f"{args.out}/table.md").read(), end="")
     return 0

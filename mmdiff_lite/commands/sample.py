@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..diffusion import METHODS
 from .options import parse_shift
-
-METHODS = ["ddpm", "ddim", "dpm_solver", "dpm_solver++"]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", default="tiny", help="shipped name, run folder or .safetensors (default: tiny)")
     p.add_argument("--n", type=int, default=8, help="number of pairs (default: 8)")
-    p.add_argument("--method", choices=METHODS, default="dpm_solver", help="sampler (default: dpm_solver)")
+    p.add_argument("--method", choices=list(METHODS), default="dpm_solver", help="sampler (default: dpm_solver)")
     p.add_argument("--steps", type=int, default=20, help="sampler steps / NFE (default: 20)")
     p.add_argument("--order", type=int, choices=[1, 2, 3], help="DPM-Solver order (default: 3; DPM-Solver++: 2)")
     p.add_argument("--stochastic", action="store_true",

@@ -1,4 +1,4 @@
-"""``sample``: one entry point for every sampler of the kit.
+"""``sample``: one entry point for every sampler of the kit (read from the one registry, :data:`METHODS`).
 
 Taught in: notebooks/02_samplers.ipynb (and used by every notebook that generates).
 """
@@ -9,19 +9,15 @@ from typing import Mapping, Sequence
 import torch
 
 from ..utils import resolve_generator
-from .samplers.ancestral import ddim_sample, ddpm_sample
+from .loop import Transform, run_sampler
+from .samplers.base import benchmark_table, get_sampler, load_samplers
 from .samplers.common import ModelFn
-from .samplers.dpm_solver import dpm_solver_pp_sample, dpm_solver_sample
 from .schedules import Schedule
 
-__all__ = ["sample", "METHODS", "initial_noise"]
+__all__ = ["sample", "METHODS", "initial_noise", "make_sampler", "benchmark_table"]
 
-METHODS = {
-    "ddpm": ddpm_sample,
-    "ddim": ddim_sample,
-    "dpm_solver": dpm_solver_sample,
-    "dpm_solver++": dpm_solver_pp_sample,
-}
+#: name -> sampler spec (``.factory``, ``.summary``, ``.options``, ``.benchmark``): the kit's one list of samplers.
+METHODS = load_samplers()
 
 
 def initial_noise(shapes: Mapping[str, Sequence[int]], generator=None, device=None,
@@ -33,21 +29,34 @@ def initial_noise(shapes: Mapping[str, Sequence[int]], generator=None, device=No
     return {k: torch.randn(tuple(shapes[k]), generator=gen, device=device, dtype=dtype) for k in sorted(shapes)}
 
 
+def make_sampler(method: str, schedule: Schedule, steps: int | None, **options):
+    """The sampler ``method`` of the registry over ``schedule`` with ``steps`` model calls (NFE)."""
+    spec = get_sampler(method)
+    unknown = sorted(set(options) - set(spec.options))
+    if unknown:
+        raise ValueError(f"{method} has no option {', '.join(map(repr, unknown))}: its options are "
+                         f"{', '.join(spec.options) or 'none'}")
+    if steps is not None and (isinstance(steps, bool) or int(steps) != steps or steps < 1):
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    return spec.factory(schedule, None if steps is None else int(steps), **options)
+
+
 def sample(model_fn: ModelFn, shapes: Mapping[str, Sequence[int]], *, schedule: Schedule, method: str,
-           steps: int, generator: torch.Generator | int | None = None, x_T: Mapping[str, torch.Tensor] | None = None,
-           device: str | torch.device | None = None, dtype: torch.dtype = torch.float32,
-           progress: bool = False, **options) -> dict:
+           steps: int | None, generator: torch.Generator | int | None = None,
+           x_T: Mapping[str, torch.Tensor] | None = None, device: str | torch.device | None = None,
+           dtype: torch.dtype = torch.float32, progress: bool = False, transforms: Sequence[Transform] = (),
+           callback=None, **options) -> dict:
     """Draw a batch of samples of every modality in ``shapes`` (name -> full shape with batch).
 
-    ``method``: ``ddpm`` (options: variance, spacing, clip_x0), ``ddim`` (eta, spacing, clip_x0),
-    ``dpm_solver`` (order, solver, spacing, t_end, timesteps) or ``dpm_solver++`` (order, spacing,
-    clip_x0, timesteps, stochastic).  ``model_fn(x: dict, t: FloatTensor[B]) -> dict`` predicts the noise of each
-    modality, t in discrete-step units [0, T-1].  ``callback(step, t, x, x0_hat)`` may return a dict
-    that overwrites modalities (replacement conditioning).  ``generator`` (or a seed) makes it
-    reproducible; it draws x_T and every later noise.
+    ``method``: a name of :data:`METHODS` (``ddpm``: variance, spacing, clip_x0; ``ddim``: eta, spacing,
+    clip_x0; ``dpm_solver``: order, solver, spacing, t_end, timesteps; ``dpm_solver++``: order, spacing,
+    clip_x0, timesteps, stochastic).  ``model_fn(x: dict, t: FloatTensor[B]) -> dict`` predicts the noise of
+    each modality, t in discrete-step units [0, T-1].  ``transforms`` (:mod:`mmdiff_lite.diffusion.guidance`)
+    change the model's input or output at every model call: replacement and gradient guidance.
+    ``callback(step, t, x, x0_hat)`` runs after each outer step and may return a dict that overwrites
+    modalities.  ``generator`` (or a seed) makes it reproducible; it draws x_T and every later noise.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
+    sampler = make_sampler(method, schedule, steps, **options)
     if not shapes:
         raise ValueError("shapes must name at least one modality")
     sizes = {tuple(s)[0] for s in shapes.values()}
@@ -61,10 +70,5 @@ def sample(model_fn: ModelFn, shapes: Mapping[str, Sequence[int]], *, schedule: 
         if got != {k: tuple(v) for k, v in shapes.items()}:
             raise ValueError(f"x_T has shapes {got} but shapes asks for {dict(shapes)}")
         x = {k: v.clone() for k, v in x_T.items()}
-    if method == "ddpm" and steps is None:
-        steps = schedule.T
-    kwargs = dict(options, progress=progress)
-    if method in ("ddpm", "ddim", "dpm_solver++"):  # the stochastic ones draw noise at every step
-        kwargs["generator"] = gen
-    with torch.no_grad():
-        return METHODS[method](model_fn, x, schedule, steps, **kwargs)
+    return run_sampler(model_fn, x, sampler, generator=gen, transforms=transforms, callback=callback,
+                       progress=progress)

@@ -16,7 +16,8 @@ import torch
 
 from .schedules import Schedule
 
-__all__ = ["GaussianMixture", "gaussian_eps_model", "gaussian_ode_map", "two_moons_mixture", "sliced_wasserstein"]
+__all__ = ["GaussianMixture", "gaussian_eps_model", "gaussian_ode_map", "two_moons_mixture", "sliced_wasserstein",
+           "CorrelatedGaussian"]
 
 
 @dataclass
@@ -107,6 +108,38 @@ def gaussian_ode_map(x: torch.Tensor, t_from: float, t_to: float, schedule: Sche
     a1, s1 = (float(v) for v in schedule.marginal(t_to))
     v0, v1 = a0**2 * std**2 + s0**2, a1**2 * std**2 + s1**2
     return a1 * mean + (v1 / v0) ** 0.5 * (x - a0 * mean)
+
+
+@dataclass
+class CorrelatedGaussian:
+    """Two scalar "modalities" ``audio`` and ``video``, each N(0, 1), with correlation ``rho``.
+
+    The joint noise predictor is exact: x_t ~ N(0, C_t), C_t = alpha_t^2 Sigma + sigma_t^2 I, so
+    eps*(x_t) = sigma_t C_t^{-1} x_t; and the true conditional is known in closed form,
+    p(a | v) = N(rho v, 1 - rho^2).  The toy on which zero-shot conditioning can be checked exactly.
+    Taught in: notebooks/08_zero_shot_conditioning.ipynb.
+    """
+
+    rho: float = 0.9
+
+    def model_fn(self, schedule: Schedule):
+        """A ``model_fn`` over ``{"audio": (B, 1), "video": (B, 1)}`` (differentiable, for guidance)."""
+        r = float(self.rho)
+
+        def fn(x: Mapping[str, torch.Tensor], t: torch.Tensor) -> dict:
+            a, s = (v.to(x["audio"].device, torch.float64)[:, None] for v in schedule.marginal(t.double().cpu()))
+            xa, xv = x["audio"].double(), x["video"].double()
+            d, o = a**2 + s**2, a**2 * r  # C_t = [[d, o], [o, d]] (unit variances)
+            det = d**2 - o**2
+            ea = s * (d * xa - o * xv) / det  # eps* = sigma_t C_t^{-1} x_t
+            ev = s * (d * xv - o * xa) / det
+            return {"audio": ea.to(x["audio"].dtype), "video": ev.to(x["video"].dtype)}
+
+        return fn
+
+    def conditional(self, given: float) -> tuple[float, float]:
+        """(mean, variance) of the true p(other | given) = N(rho * given, 1 - rho^2)."""
+        return self.rho * float(given), 1.0 - self.rho**2
 
 
 def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, n_projections: int = 128,

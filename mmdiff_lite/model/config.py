@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from ..fields import check_fields
+
 __all__ = ["UNetConfig", "MODEL_PRESETS", "model_config", "model_preset_names"]
 
 
@@ -72,9 +74,7 @@ class UNetConfig:
     cross_offsets: bool = False  # the kit's addition: RS-MMA's attention mass per relative frame offset
 
     def __post_init__(self):
-        # Lists given as overrides become tuples so that configs stay hashable and comparable.
-        for name in ("video_shape", "audio_shape", "channel_mult", "windows", "attention_levels"):
-            object.__setattr__(self, name, tuple(getattr(self, name)))
+        check_fields(self)  # typed: "False" is false, 3.5 is no channel count, lists become tuples
         self.validate()
 
     # --- derived sizes -------------------------------------------------------------------------
@@ -105,6 +105,16 @@ class UNetConfig:
     # --- checks --------------------------------------------------------------------------------
     def validate(self) -> None:
         """Raise ``ValueError`` (saying what to change) for an inconsistent configuration."""
+        counts = {"channels": self.channels, "num_blocks": self.num_blocks, "heads": self.heads,
+                  "head_dim": self.head_dim, "norm_groups": self.norm_groups, "emb_mult": self.emb_mult,
+                  "audio_rate": self.audio_rate}
+        bad = [f"{k}={v}" for k, v in counts.items() if v < 1]
+        bad += [f"{k}={v}" for k, v in (("video_shape", self.video_shape), ("audio_shape", self.audio_shape),
+                                        ("channel_mult", self.channel_mult)) if not v or min(v) < 1]
+        if bad:
+            raise ValueError(f"{', '.join(bad)}: sizes and counts must be at least 1")
+        if not 0.0 <= self.dropout < 1.0 or self.max_dilation_exp < 0:
+            raise ValueError("dropout must lie in [0, 1) and max_dilation_exp be >= 0")
         f, c, h, w = self.video_shape
         n = self.num_levels
         if len(self.windows) != n:

@@ -17,6 +17,8 @@ Taught in: notebooks/05_rs_mma.ipynb
 """
 from __future__ import annotations
 
+import numbers
+
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -34,6 +36,9 @@ RSMMA_IMPLS = ("dense", "windowed")
 
 
 def _check_window(num_frames: int, window: int, shift: int) -> None:
+    for name, value in (("num_frames", num_frames), ("window", window), ("shift", shift)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ValueError(f"{name} must be an integer, got {value!r}")
     if num_frames < 1:
         raise ValueError(f"num_frames={num_frames}: need at least one frame")
     if not 1 <= window <= num_frames:

@@ -49,10 +49,22 @@ def _shipped_record(name: str) -> dict:
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
-    """A shipped name (sha256-verified) or a path to a ``.safetensors`` file or a run folder."""
+    """A shipped name (sha256-verified) or a path to a ``.safetensors`` file or a run folder.
+
+    A bare name that ships (``tiny``) means the shipped model, even when a folder of that name exists here
+    (a note on stderr says so); write it as a path (``./tiny``) for the folder.  Anything that looks like a
+    path (a separator, a leading dot, a ``.safetensors`` suffix) is only ever a path.
+    """
+    import os
+    import sys
+
     shipped = shipped_checkpoints()
     key = str(name_or_path)
-    if key in shipped:
+    looks_like_path = isinstance(name_or_path, Path) or os.sep in key or "/" in key or key.startswith(".") \
+        or key.endswith(".safetensors")
+    if key in shipped and not looks_like_path:
+        if Path(key).exists():
+            print(f"note: {key!r} is the shipped checkpoint; for the local {key}/ write ./{key}", file=sys.stderr)
         return _verified(SHIPPED_DIR / shipped[key]["file"], shipped[key]["sha256"], f"shipped checkpoint {key!r}")
     path = Path(name_or_path)
     if path.is_dir():
@@ -62,6 +74,8 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
         raise FileNotFoundError(f"{path} holds no ema.safetensors or last.safetensors")
     if path.is_file():
         return path
+    if looks_like_path:
+        raise FileNotFoundError(f"no such checkpoint file or run folder: {key}")
     names = ", ".join(shipped) or "none ship yet"
     raise ValueError(f"unknown checkpoint {key!r}: give a .safetensors path, a run folder, or a shipped name ({names})")
 

@@ -14,7 +14,7 @@ from typing import Iterable, Sequence
 import torch
 from tqdm.auto import tqdm
 
-from ..diffusion import Schedule, linear_schedule, q_sample
+from ..diffusion import Schedule, benchmark_table, linear_schedule, q_sample
 from ..metrics.reference import PAIRING_KEYS, shuffled_scores
 from ..metrics.sync import HEADLINE_KEYS, paired_difference, standard_error, sync_scores
 from ..model import shift_mode
@@ -23,14 +23,8 @@ from .generate import generate, model_fn_of
 __all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "paired_differences", "compare_samplers",
            "noise_prediction", "per_frame_error", "timing_reliance"]
 
-#: The sampler comparison of the training issue: (label, method, steps, options).
-SAMPLER_TABLE = [
-    ("DDPM-1000", "ddpm", 1000, {}),
-    ("DDIM-50", "ddim", 50, {}),
-    ("DPM-Solver-20", "dpm_solver", 20, {"order": 3}),
-    ("DPM-Solver++-20", "dpm_solver++", 20, {"order": 2}),
-    ("SDE-DPM-Solver++-20", "dpm_solver++", 20, {"order": 2, "stochastic": True}),
-]
+#: The sampler comparison, (label, method, steps, options): read from the samplers' registry.
+SAMPLER_TABLE = benchmark_table()
 
 
 def timed_generate(model: torch.nn.Module, n: int, *, shift: str | int = "trained", batch_size: int = 16,

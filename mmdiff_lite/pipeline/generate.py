@@ -10,10 +10,12 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from ..diffusion import Schedule, eps_from_v, initial_noise, linear_schedule, q_sample, sample
-from ..utils import make_generator
+from ..diffusion import Conditioning, Schedule, eps_from_v, initial_noise, linear_schedule, sample, zero_shot_transforms
+from ..utils import derive_seed, make_generator
 
-__all__ = ["model_fn_of", "generate", "replacement_callback"]
+__all__ = ["model_fn_of", "generate", "MODALITIES"]
+
+MODALITIES = ("video", "audio")
 
 
 def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None = None,
@@ -42,46 +44,49 @@ def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None 
     return fn
 
 
-def replacement_callback(given: dict, noise: dict, schedule: Schedule):
-    """Zero-shot conditioning by replacement (paper section 3.4): after every step overwrite each given
-    modality with q(x_t | x_0 = given) at the new time, reusing one fixed noise (as the authors do)."""
-
-    def callback(step: int, t: float, x: dict, x0: dict) -> dict:
-        if t <= 0:  # the end of the process: the given clips themselves
-            return {k: v.clone() for k, v in given.items()}
-        xt, _ = q_sample(given, float(t), schedule, noise=noise)  # x_t = sqrt(ab) x_given + sqrt(1-ab) eps_fixed
-        return xt
-
-    return callback
-
-
 @torch.no_grad()
 def generate(model: torch.nn.Module, n: int, *, method: str = "dpm_solver", steps: int = 20, seed: int = 0,
              schedule: Schedule | None = None, batch_size: int = 16, progress: bool = True,
-             given: dict | None = None, **options) -> dict:
+             given: dict | None = None, conditioning: Conditioning | None = None, **options) -> dict:
     """``n`` pairs ``{"video": (n, F, C, H, W), "audio": (n, C, T)}`` in [-1, 1], on the CPU.
 
     Batch ``b`` starts from noise drawn with seed ``(seed, b)``, so a seed fixes the pairs for a given
-    ``batch_size``.  ``options`` go to the sampler (e.g. ``order=3`` for DPM-Solver).  ``given`` maps a
-    modality to ``n`` clean clips to condition on by replacement (e.g. audio for given videos).
-    Taught in: notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb.
+    ``batch_size``.  ``options`` go to the sampler (e.g. ``order=3`` for DPM-Solver).  ``given`` maps one
+    modality to ``n`` clean clips to condition on (zero-shot, paper section 3.4): by ``conditioning``
+    (:class:`mmdiff_lite.Conditioning`; default: replacement with the fixed initial noise, as the authors).
+    Taught in: notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb,
+    notebooks/08_zero_shot_conditioning.ipynb.
     """
     if n < 1:
         raise ValueError("n must be at least 1")
     schedule = schedule or linear_schedule()
     device = next(model.parameters()).device
     cfg = model.config
-    if given and "callback" in options:
-        raise ValueError("give either `given` (replacement conditioning) or your own `callback`, not both")
+    if given:
+        _check_given(given, n, cfg)
+    if conditioning is not None and not given:
+        raise ValueError("conditioning needs `given`: the clips of the modality to condition on")
     was_training = model.training
     model.eval()
     try:
-        return _generate(model, n, method, steps, seed, schedule, batch_size, progress, given, options, device, cfg)
+        return _generate(model, n, method, steps, seed, schedule, batch_size, progress, given,
+                         conditioning or Conditioning(method="replace"), options, device, cfg)
     finally:
         model.train(was_training)
 
 
-def _generate(model, n, method, steps, seed, schedule, batch_size, progress, given, options, device, cfg) -> dict:
+def _check_given(given: dict, n: int, cfg) -> None:
+    if len(given) != 1 or next(iter(given)) not in MODALITIES:
+        raise ValueError(f"given must map exactly one of {', '.join(MODALITIES)} to its clips, got {sorted(given)}")
+    key, clips = next(iter(given.items()))
+    want = (n, *(cfg.video_shape if key == "video" else cfg.audio_shape))
+    if tuple(clips.shape) != want:
+        raise ValueError(f"given {key} has shape {tuple(clips.shape)}; this model needs {want} for n = {n} "
+                         "(one given clip per generated pair)")
+
+
+def _generate(model, n, method, steps, seed, schedule, batch_size, progress, given, conditioning, options,
+              device, cfg) -> dict:
     out = {"video": [], "audio": []}
     batches = range(0, n, batch_size)
     for b, start in enumerate(tqdm(batches, desc=f"{method} x{steps}", disable=not progress, leave=False)):
@@ -90,12 +95,16 @@ def _generate(model, n, method, steps, seed, schedule, batch_size, progress, giv
         shapes = {"video": (m, *cfg.video_shape), "audio": (m, *cfg.audio_shape)}
         fn = model_fn_of(model, shift_generator=make_generator(seed * 100_003 + b + 7, device), schedule=schedule)
         x_T = initial_noise(shapes, gen, device)
+        transforms = []
         if given:
-            part = {k: v[start:start + m].to(device) for k, v in given.items()}
-            fixed = {k: x_T[k].clone() for k in part}
-            x_T.update(q_sample(part, float(schedule.T - 1), schedule, noise=fixed)[0])
-            options = {**options, "callback": replacement_callback(part, fixed, schedule)}
-        x = sample(fn, shapes, schedule=schedule, method=method, steps=steps, generator=gen, x_T=x_T, **options)
+            part = {k: v[start:start + m].to(device).float() for k, v in given.items()}
+            target = next(k for k in MODALITIES if k not in part)
+            transforms = zero_shot_transforms(
+                part, target, conditioning, fixed_noise={k: x_T[k].clone() for k in part},  # the authors' fixed noise
+                generator=make_generator(derive_seed("replacement", seed, b), device),
+                loss_scale=1024.0 if device.type == "cuda" else 1.0)  # fp16 autocast on CUDA: unscaled afterwards
+        x = sample(fn, shapes, schedule=schedule, method=method, steps=steps, generator=gen, x_T=x_T,
+                   transforms=transforms, **options)
         for k in out:
             out[k].append(x[k].clamp(-1, 1).float().cpu())
     return {k: torch.cat(v) for k, v in out.items()}

@@ -11,7 +11,24 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from ..fields import check_fields
+
 __all__ = ["TrainConfig", "TRAIN_PRESETS", "train_config"]
+
+
+def _typed_model_overrides(overrides: dict) -> dict:
+    """Model options typed as :class:`mmdiff_lite.model.UNetConfig` declares them (so a run's config.json
+    records ``false``, not ``"False"``); unknown names are refused."""
+    import typing
+
+    from ..fields import coerce
+    from ..model.config import UNetConfig
+
+    hints = typing.get_type_hints(UNetConfig)
+    unknown = sorted(set(overrides) - set(hints))
+    if unknown:
+        raise ValueError(f"unknown model option(s) {', '.join(unknown)}: see mmdiff_lite.model.UNetConfig")
+    return {k: coerce(v, hints[k], k) for k, v in overrides.items()}
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,17 @@ class TrainConfig:
     model_overrides: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        check_fields(self)  # typed: "False" is false, "inf" is no learning rate
+        object.__setattr__(self, "model_overrides", _typed_model_overrides(self.model_overrides))
+        if not self.lr > 0 or self.warmup_steps < 0 or self.weight_decay < 0:
+            raise ValueError(f"lr must be > 0 (got {self.lr}), warmup_steps >= 0 (got {self.warmup_steps}) and "
+                             f"weight_decay >= 0 (got {self.weight_decay})")
+        if not 0.0 <= self.ema_decay < 1.0 or (self.grad_clip is not None and not self.grad_clip > 0):
+            raise ValueError("ema_decay must lie in [0, 1) and grad_clip be > 0 (or None: no clipping)")
+        if self.log_every < 1 or self.ckpt_every < 1:
+            raise ValueError(f"log_every and ckpt_every must be at least 1 (got {self.log_every}, {self.ckpt_every})")
+        if not 0.0 <= self.flip_prob <= 1.0 or self.min_snr_gamma <= 0:
+            raise ValueError("flip_prob must lie in [0, 1] and min_snr_gamma be > 0")
         if self.steps < 0 or self.batch_size < 1 or self.accumulation < 1:
             raise ValueError("steps must be >= 0, batch_size and accumulation >= 1")
         if self.snapshot_every < 0:
