@@ -1,4 +1,4 @@
-"""Clean timing of guidance vs the same sampler unguided (nothing else running), 32 given sounds, 2 threads."""
+"""`cd figures/conditioning && ../../.venv/bin/python timing.py`: clean timing of guidance vs the same sampler unguided (nothing else running), 32 given sounds, 2 threads."""
 import json, time, torch
 torch.set_num_threads(2)
 import mmdiff_lite as mm
@@ -14,4 +14,4 @@ for label, method, steps, opts in (("DPM-Solver-20", "dpm_solver", 20, {"order":
         mm.generate(model, 32, method=method, steps=steps, given=given, conditioning=cond, progress=False, **opts)
         out[f"{label} {name}"] = (time.perf_counter() - t0) / 32
         print(f"{label:14s} {name:28s} {out[f'{label} {name}']:.3f} s/pair", flush=True)
-json.dump(out, open("/work/runs/timing.json", "w"), indent=1)
+json.dump(out, open("timing.json", "w"), indent=1)  # run it from figures/conditioning/
