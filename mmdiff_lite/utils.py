@@ -32,10 +32,11 @@ def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gener
     return gen
 
 
-def derive_seed(*parts) -> int:
-    """A 63-bit seed from any parts (ints, strings), by hashing: streams with different parts are unrelated."""
-    digest = hashlib.sha256(repr(tuple(parts)).encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
+def derive_seed(seed: int, *keys: object) -> int:
+    """A 63-bit seed from a run seed and any keys (stable across Python runs and machines): one helper for
+    every random stream of the kit, so streams with different keys are unrelated."""
+    text = "/".join(str(k) for k in (seed, *keys)).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little") & (2**63 - 1)
 
 
 def resolve_generator(generator: torch.Generator | int | None, device: str | torch.device = "cpu"):

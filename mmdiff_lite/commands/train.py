@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mmdiff_lite.model import model_config
+    from mmdiff_lite.pipeline import write_preview
     from mmdiff_lite.train import train, train_config
 
     overrides = parse_overrides(args.model)
@@ -59,6 +60,6 @@ def run(args: argparse.Namespace) -> int:
                        preview_every=args.preview_every, preview_n=args.preview_n, snapshot_every=args.snapshot_every,
                        model_overrides=overrides or None)
     model_config(cfg.preset, **cfg.model_overrides)  # fail fast, one line, on unknown model options
-    summary = train(cfg, args.out, resume=args.resume, progress=not args.no_progress)
+    summary = train(cfg, args.out, resume=args.resume, progress=not args.no_progress, preview=write_preview)
     print(f"trained to step {summary['step']} in {summary['wall_seconds']:.0f} s; weights: {args.out}/ema.safetensors")
     return 0

@@ -30,6 +30,17 @@ __all__ = ["Replacement", "GradientGuidance", "guidance_gradient", "paper_guidan
 GUIDANCE_FORMS = ("paper", "reconstruction")
 
 
+def _check(noise: str | None = None, form: str | None = None, scale=None) -> None:
+    """The one place the conditioning options are checked (by :class:`Conditioning` and the transforms)."""
+    if noise is not None and noise not in ("fixed", "fresh"):
+        raise ValueError(f"noise must be 'fixed' or 'fresh', got {noise!r}")
+    if form is not None and form not in GUIDANCE_FORMS:
+        raise ValueError(f"unknown guidance form {form!r}: use one of {', '.join(GUIDANCE_FORMS)}")
+    if scale is not None and (isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale)
+                              or scale < 0):
+        raise ValueError(f"the guidance scale must be a finite number >= 0, got {scale!r}")
+
+
 class Replacement(Transform):
     """Replacement conditioning: before each model call, v_t <- alpha_t v + sigma_t eps for the given v.
 
@@ -41,8 +52,7 @@ class Replacement(Transform):
 
     def __init__(self, given: Mapping[str, torch.Tensor], *, noise: str = "fixed",
                  fixed_noise: Mapping[str, torch.Tensor] | None = None, generator: torch.Generator | None = None):
-        if noise not in ("fixed", "fresh"):
-            raise ValueError(f"noise must be 'fixed' or 'fresh', got {noise!r}")
+        _check(noise=noise)
         if noise == "fixed" and fixed_noise is not None and set(fixed_noise) != set(given):
             raise ValueError("fixed_noise must name the same modalities as given")
         self.given = {k: v.float() for k, v in given.items()}
@@ -132,10 +142,7 @@ class GradientGuidance(Transform):
 
     def __init__(self, replacement: Replacement, target: str, scale: float, *, form: str = "paper",
                  loss_scale: float = 1.0, t_min: float = 0.0):
-        if form not in GUIDANCE_FORMS:
-            raise ValueError(f"unknown guidance form {form!r}: use one of {', '.join(GUIDANCE_FORMS)}")
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not math.isfinite(scale) or scale < 0:
-            raise ValueError(f"the guidance scale must be a finite number >= 0, got {scale!r}")
+        _check(form=form, scale=scale)
         if target in replacement.given:
             raise ValueError(f"{target!r} is the given modality: guide the other one")
         if len(replacement.given) != 1:
@@ -182,13 +189,7 @@ class Conditioning:
     def __post_init__(self):
         if self.method not in ("replace", "guide"):
             raise ValueError(f"unknown conditioning method {self.method!r}: use replace or guide")
-        if self.noise not in ("fixed", "fresh"):
-            raise ValueError(f"noise must be 'fixed' or 'fresh', got {self.noise!r}")
-        if self.form not in GUIDANCE_FORMS:
-            raise ValueError(f"unknown guidance form {self.form!r}: use one of {', '.join(GUIDANCE_FORMS)}")
-        if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not math.isfinite(self.scale) \
-                or self.scale < 0:
-            raise ValueError(f"the guidance scale must be a finite number >= 0, got {self.scale!r}")
+        _check(self.noise, self.form, self.scale)
 
 
 def zero_shot_transforms(given: Mapping[str, torch.Tensor], target: str, conditioning: Conditioning, *,

@@ -4,7 +4,7 @@ from .checkpoints import (load_model, load_or_train, load_snapshot, model_from_c
 from .evaluate import (SAMPLER_TABLE, compare_samplers, noise_prediction, paired_differences, per_frame_error,
                        score_generated, timed_generate, timing_reliance)
 from .conditional import cross_dependence, score_conditional
-from .export import sample_to_folder, scores_line, write_pairs
+from .export import sample_to_folder, scores_line, write_pairs, write_preview
 from .generate import generate, model_fn_of
 
 __all__ = [
@@ -12,5 +12,5 @@ __all__ = [
     "shipped_checkpoints", "shipped_log", "generate", "model_fn_of", "SAMPLER_TABLE", "compare_samplers",
     "paired_differences", "score_generated", "timed_generate", "noise_prediction", "per_frame_error", "timing_reliance",
     "sample_to_folder", "scores_line", "score_conditional", "cross_dependence",
-    "write_pairs",
+    "write_pairs", "write_preview",
 ]

@@ -223,8 +223,9 @@ def load_or_train(name: str = "tiny", *, steps: int, out: str | Path, device: st
     if name not in RECIPES:
         raise ValueError(f"no shipped checkpoint {name!r} and no recipe to train it: use one of {', '.join(RECIPES)}")
     from ..train import train, train_config
+    from .export import write_preview
 
     overrides = {"model_overrides": RECIPES[name]} if RECIPES[name] else {}
     cfg = train_config("tiny", steps=steps, **overrides, **train_overrides)
-    train(cfg, out, resume=True, progress=progress)
+    train(cfg, out, resume=True, progress=progress, preview=write_preview if cfg.preview_every else None)
     return load_model(out, device)

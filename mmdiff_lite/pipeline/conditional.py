@@ -14,13 +14,12 @@ from typing import Sequence
 import torch
 
 from ..diffusion import Conditioning, Schedule
-from ..metrics.reference import PAIRING_KEYS, shuffled_scores
-from ..metrics.sync import paired_difference, standard_error, sync_scores
+from ..metrics.reference import PAIRING_KEYS
 from ..model import shift_mode
-from .evaluate import noise_prediction
+from .evaluate import noise_prediction, score_pairs_with_chance
 from .generate import MODALITIES, generate
 
-__all__ = ["other_modality", "score_conditional", "cross_dependence", "conditional_rows", "read_given",
+__all__ = ["other_modality", "score_conditional", "cross_dependence", "read_given",
            "condition_to_folder"]
 
 
@@ -50,23 +49,10 @@ def score_conditional(model: torch.nn.Module, clips: dict, given: str, condition
                          schedule=schedule, given=None if conditioning is None else {given: clips[given]},
                          conditioning=conditioning, **options)
     seconds = time.perf_counter() - start
-    scores = sync_scores(pairs["video"], pairs["audio"], preset=preset)
-    chance = shuffled_scores(pairs["video"], pairs["audio"], preset) if n > 1 else {}
-    return {"seconds_per_pair": seconds / n, **{k: scores[k] for k in PAIRING_KEYS},
-            "plausibility": scores[f"{target}_plausibility"],
-            **{f"se_{k}": standard_error(scores["per_clip"][k]) for k in PAIRING_KEYS},
-            **{f"chance_{k}": chance.get(k) for k in PAIRING_KEYS},
-            "per_clip": {k: scores["per_clip"][k].tolist() for k in PAIRING_KEYS}, "pairs": pairs}
-
-
-def conditional_rows(rows: Sequence[dict], reference: str, key: str = "f1") -> list[dict]:
-    """Add ``d_{key}`` ± ``se_d_{key}``: each row's ``key`` minus the ``reference`` row's, pair by pair."""
-    ref = next((r for r in rows if r["row"] == reference), None)
-    if ref is None:
-        raise ValueError(f"no row is labelled {reference!r}")
-    for r in rows:
-        r[f"d_{key}"], r[f"se_d_{key}"] = paired_difference(r["per_clip"][key], ref["per_clip"][key])
-    return list(rows)
+    scores = score_pairs_with_chance(pairs, preset)
+    pairing = {k: scores[k] for k in PAIRING_KEYS + tuple(f"{p}_{k}" for p in ("se", "chance") for k in PAIRING_KEYS)}
+    return {"seconds_per_pair": seconds / n, **pairing, "plausibility": scores[f"{target}_plausibility"],
+            "per_clip": scores["per_clip"], "pairs": pairs}
 
 
 def cross_dependence(model: torch.nn.Module, clips: dict, t: float, *, given: str = "audio",

@@ -20,7 +20,7 @@ from ..metrics.sync import HEADLINE_KEYS, paired_difference, standard_error, syn
 from ..model import shift_mode
 from .generate import generate, model_fn_of
 
-__all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "paired_differences", "compare_samplers",
+__all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "score_pairs_with_chance", "paired_differences", "compare_samplers",
            "noise_prediction", "per_frame_error", "timing_reliance"]
 
 #: The sampler comparison, (label, method, steps, options): read from the samplers' registry.
@@ -52,12 +52,18 @@ def score_generated(model: torch.nn.Module, n: int, preset: str, *, method: str 
     pair, lists of floats: two samplers on the same seeds compare with :func:`paired_differences`) and the pairs."""
     pairs, seconds, nfe = timed_generate(model, n, method=method, steps=steps, seed=seed, batch_size=batch_size,
                                          progress=progress, schedule=schedule, shift=shift, **options)
+    return {"seconds": seconds, "nfe": nfe, **score_pairs_with_chance(pairs, preset), "pairs": pairs}
+
+
+def score_pairs_with_chance(pairs: dict, preset) -> dict:
+    """The headline scores of ``pairs``, the standard errors and chance levels (each video with the next pair's
+    audio; ``None`` for one pair) of the pairing scores, and those scores pair by pair (``per_clip``)."""
     scores = sync_scores(pairs["video"], pairs["audio"], preset=preset)
-    chance = shuffled_scores(pairs["video"], pairs["audio"], preset) if n > 1 else {}
-    return {"seconds": seconds, "nfe": nfe, **{k: scores[k] for k in HEADLINE_KEYS},
+    chance = shuffled_scores(pairs["video"], pairs["audio"], preset) if len(pairs["video"]) > 1 else {}
+    return {**{k: scores[k] for k in HEADLINE_KEYS},
             **{f"se_{k}": standard_error(scores["per_clip"][k]) for k in PAIRING_KEYS},
             **{f"chance_{k}": chance.get(k) for k in PAIRING_KEYS},
-            "per_clip": {k: scores["per_clip"][k].tolist() for k in PAIRING_KEYS}, "pairs": pairs}
+            "per_clip": {k: scores["per_clip"][k].tolist() for k in PAIRING_KEYS}}
 
 
 def paired_differences(rows: Sequence[dict], reference: str, key: str = "f1",

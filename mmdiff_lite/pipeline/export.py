@@ -17,8 +17,9 @@ from ..utils import atomic_path, write_json
 from ..viz.sheet import save_contact_sheet
 from .checkpoints import sampling_setup
 from .evaluate import timed_generate
+from .generate import generate
 
-__all__ = ["write_pairs", "sample_to_folder", "scores_line"]
+__all__ = ["write_pairs", "sample_to_folder", "scores_line", "write_preview"]
 
 
 def _floats(scores: dict) -> dict:
@@ -45,6 +46,14 @@ def write_pairs(out: str | Path, pairs: dict, preset: str, extra: dict | None = 
     metrics = {"scores": scores, "chance": chance, "n": len(video), **(extra or {})}
     write_json(out / "metrics.json", metrics)
     return metrics
+
+
+def write_preview(model: torch.nn.Module, folder: str | Path, *, n: int, preset: str, schedule, score: bool = True,
+                  extra: dict | None = None) -> dict:
+    """A trainer's preview: ``n`` pairs of ``model`` (DPM-Solver-20, seed 0: the same starting noise every
+    time, so successive previews show the same pairs improving), written by :func:`write_pairs`."""
+    pairs = generate(model, n, seed=0, schedule=schedule, progress=False)
+    return write_pairs(folder, pairs, preset, extra, score=score)
 
 
 def sample_to_folder(model: torch.nn.Module, meta: dict, out: str | Path, *, n: int, method: str = "dpm_solver",

@@ -101,7 +101,7 @@ def _generate(model, n, method, steps, seed, schedule, batch_size, progress, giv
             target = next(k for k in MODALITIES if k not in part)
             transforms = zero_shot_transforms(
                 part, target, conditioning, fixed_noise={k: x_T[k].clone() for k in part},  # the authors' fixed noise
-                generator=make_generator(derive_seed("replacement", seed, b), device),
+                generator=make_generator(derive_seed(seed, "replacement", b), device),
                 loss_scale=1024.0 if device.type == "cuda" else 1.0)  # fp16 autocast on CUDA: unscaled afterwards
         x = sample(fn, shapes, schedule=schedule, method=method, steps=steps, generator=gen, x_T=x_T,
                    transforms=transforms, **options)

@@ -10,6 +10,7 @@ import os
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Callable
 
 import torch
 import torch.distributed as dist
@@ -48,8 +49,12 @@ class Trainer:
     (and ``ema-step<N>.safetensors`` every ``snapshot_every`` steps, ``previews/step<N>/`` every
     ``preview_every`` steps)."""
 
-    def __init__(self, cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True):
-        self.cfg, self.out, self.progress = cfg, Path(out), progress
+    def __init__(self, cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True,
+                 preview: Callable[..., dict] | None = None):
+        if cfg.preview_every and preview is None:
+            raise ValueError("preview_every needs a preview writer: pass preview=mmdiff_lite.pipeline.write_preview "
+                             "(the mmdiff-lite train command does)")
+        self.cfg, self.out, self.progress, self.preview = cfg, Path(out), progress, preview
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
@@ -185,16 +190,13 @@ class Trainer:
                 f.write(json.dumps(record) + "\n")
 
     def _preview(self) -> None:
-        """``preview_n`` pairs of the EMA weights (DPM-Solver-20, seed 0: the same starting noise every
-        time) written to ``previews/step<N>/`` (mp4 with sound, contact sheet, metrics.json); on the
-        synthetic benchmark their scores also go to the log."""
-        from ..pipeline.export import write_pairs
-        from ..pipeline.generate import generate
-
-        pairs = generate(self.ema.model, self.cfg.preview_n, seed=0, schedule=self.schedule, progress=False)
+        """``preview_n`` pairs of the EMA weights written to ``previews/step<N>/`` by the ``preview`` writer
+        given to the trainer (a layer above it: generation and export); on the synthetic benchmark their
+        scores also go to the log."""
         synthetic = self.cfg.data_dir is None
         preset = (self.cfg.data_preset or self.cfg.preset) if synthetic else self.source.dataset.manifest["preset"]
-        metrics = write_pairs(preview_path(self.out, self.step), pairs, preset, {"step": self.step}, score=synthetic)
+        metrics = self.preview(self.ema.model, preview_path(self.out, self.step), n=self.cfg.preview_n, preset=preset,
+                               schedule=self.schedule, score=synthetic, extra={"step": self.step})
         self._log({"step": self.step, "preview": metrics["scores"] or {}})
 
     def run(self) -> dict:
@@ -230,6 +232,7 @@ class Trainer:
         return {"step": self.step, "wall_seconds": self.wall, **last}
 
 
-def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True) -> dict:
+def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True,
+          preview: Callable[..., dict] | None = None) -> dict:
     """Build a :class:`Trainer` and run it (see ``mmdiff-lite train --help``)."""
-    return Trainer(cfg, out, resume=resume, progress=progress).run()
+    return Trainer(cfg, out, resume=resume, progress=progress, preview=preview).run()

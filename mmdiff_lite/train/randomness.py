@@ -6,20 +6,13 @@ draw exactly what 1 process with the whole batch draws.
 """
 from __future__ import annotations
 
-import hashlib
 from typing import Mapping, Sequence
 
 import torch
 
-from ..utils import make_generator
+from ..utils import derive_seed, make_generator
 
 __all__ = ["derive_seed", "step_generator", "draw_t_and_noise"]
-
-
-def derive_seed(seed: int, *keys: object) -> int:
-    """A 63-bit seed from the run seed and any keys (stable across Python runs and machines)."""
-    text = "/".join(str(k) for k in (seed, *keys)).encode()
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little") & (2**63 - 1)
 
 
 def step_generator(seed: int, step: int, purpose: str, device: str | torch.device = "cpu") -> torch.Generator:

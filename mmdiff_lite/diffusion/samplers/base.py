@@ -46,7 +46,6 @@ class Sampler:
     """
 
     name = "base"
-    stochastic = False  #: draws fresh noise at its steps (then it takes the run's generator)
     timesteps: list[float]
     t_final: float
 

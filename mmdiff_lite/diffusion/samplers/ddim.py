@@ -24,7 +24,6 @@ class DDIM(DiscreteSampler):
             raise ValueError("eta must be >= 0")
         super().__init__(schedule, steps, spacing=spacing, clip_x0=clip_x0)
         self.eta = float(eta)
-        self.stochastic = self.eta > 0
 
     def update(self, state, x, x0, eps, ab_t, ab_prev, last):
         s = self.eta * ((1 - ab_prev) / (1 - ab_t) * (1 - ab_t / ab_prev)) ** 0.5  # sigma_t(eta)

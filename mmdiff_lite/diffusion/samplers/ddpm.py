@@ -23,7 +23,6 @@ class DDPM(DiscreteSampler):
     """
 
     name = "ddpm"
-    stochastic = True
 
     def __init__(self, schedule, steps=None, *, variance: str = "fixed_large", spacing: str = "trailing",
                  clip_x0: float | None = None):

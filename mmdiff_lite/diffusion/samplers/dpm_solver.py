@@ -19,7 +19,7 @@ from .base import Sampler, SamplerSpec, register
 from .common import lincomb, randn_like, x0_from_eps
 from .dpm_math import Times, dpm1, multistep_order, multistep_update, singlestep_orders, solver_grid
 
-__all__ = ["DPMSolver", "MultistepSolver", "dpm_solver_sample", "singlestep_orders"]
+__all__ = ["DPMSolver", "MultistepSolver", "dpm_solver", "dpm_solver_sample", "singlestep_orders"]
 
 
 class MultistepSolver(Sampler):
@@ -56,8 +56,7 @@ class MultistepSolver(Sampler):
 
 
 class DPMSolver(Sampler):
-    """Single-step DPM-Solver-1/2/3 (DPM-Solver paper, Algorithms 1 and 2) or, ``solver="multistep"``, the
-    multistep form.  ``timesteps`` (multistep only) overrides the grid: a decreasing list of steps+1 float times.
+    """Single-step DPM-Solver-1/2/3 (DPM-Solver paper, Algorithms 1 and 2).
 
     Single-step order 3, outer step s -> t with h = lambda_t - lambda_s, r1 = 1/3, r2 = 2/3:
       u1 = a_{s1}/a_s x - s_{s1} (e^{r1 h} - 1) eps_s,                           D1 = eps(u1, s1) - eps_s
@@ -69,18 +68,8 @@ class DPMSolver(Sampler):
 
     name = "dpm_solver"
 
-    def __new__(cls, schedule, steps, *, solver: str = "singlestep", order: int = 3, **kw):
-        if order not in (1, 2, 3):
-            raise ValueError(f"order must be 1, 2 or 3, got {order}")
-        if solver == "multistep":
-            return MultistepSolver(schedule, steps, order=order, **kw)
-        if solver != "singlestep":
-            raise ValueError(f"unknown solver {solver!r}: use singlestep or multistep")
-        return super().__new__(cls)
-
-    def __init__(self, schedule: Schedule, steps: int, *, solver: str = "singlestep", order: int = 3,
-                 spacing: str = "logSNR", t_start: float | None = None, t_end: float = 0.0,
-                 lower_order_final: bool = True):
+    def __init__(self, schedule: Schedule, steps: int, *, order: int = 3, spacing: str = "logSNR",
+                 t_start: float | None = None, t_end: float = 0.0):
         super().__init__(schedule, steps)
         self.orders = singlestep_orders(steps, order)
         if spacing == "logSNR":
@@ -132,11 +121,23 @@ class DPMSolver(Sampler):
         return lincomb((a_t / a_s, x_s), (-s_t * math.expm1(h), eps_s), (-s_t / r2 * (math.expm1(h) / h - 1), d))
 
 
+def dpm_solver(schedule: Schedule, steps: int, *, solver: str = "singlestep", order: int = 3, **options) -> Sampler:
+    """DPM-Solver, ``solver="singlestep"`` (the authors': order 3, logSNR spacing, 20 NFE) or ``"multistep"``;
+    ``timesteps`` and ``lower_order_final`` (multistep only) set its grid and its last orders."""
+    if order not in (1, 2, 3):
+        raise ValueError(f"order must be 1, 2 or 3, got {order}")
+    if solver == "multistep":
+        return MultistepSolver(schedule, steps, order=order, **options)
+    if solver != "singlestep":
+        raise ValueError(f"unknown solver {solver!r}: use singlestep or multistep")
+    return DPMSolver(schedule, steps, order=order, **options)
+
+
 def dpm_solver_sample(model_fn, x: dict, schedule: Schedule, steps: int, **options) -> dict:
     """DPM-Solver through the kit's loop (:func:`mmdiff_lite.sample` with ``x_T = x``)."""
-    return run_sampler(model_fn, x, DPMSolver(schedule, steps, **options))
+    return run_sampler(model_fn, x, dpm_solver(schedule, steps, **options))
 
 
-register(SamplerSpec("dpm_solver", DPMSolver, "DPM-Solver (noise prediction; the paper's: order 3, 20 NFE)",
+register(SamplerSpec("dpm_solver", dpm_solver, "DPM-Solver (noise prediction; the paper's: order 3, 20 NFE)",
                      options=("order", "solver", "spacing", "t_start", "t_end", "timesteps", "lower_order_final"),
                      benchmark=(("DPM-Solver-20", 20, {"order": 3}),), position=2))
