@@ -19,6 +19,7 @@ import sys
 import urllib.request
 
 from mmdiff_lite.data.sources import AUTHORS_SHARE, DatasetSource, dataset_arguments, run_script
+from mmdiff_lite.fields import at_least
 
 VIDEO_LIST_URL = "https://storage.googleapis.com/aist_plusplus_public/20121228/video_list.txt"
 VIDEO_BASE_URL = "https://aistdancedb.ongaaccel.jp/v1.0.0/video/10M/"
@@ -48,7 +49,7 @@ def official_items(list_url: str, base_url: str, count: int) -> list[tuple[str, 
 
 def main(argv: list[str] | None = None) -> int:
     p = dataset_arguments(__doc__.splitlines()[0])
-    p.add_argument("--official", type=int, metavar="N", help="download the first N official videos")
+    p.add_argument("--official", type=at_least(1), metavar="N", help="download the first N official videos (N >= 1)")
     p.add_argument("--accept-terms", action="store_true", help="you accept the AIST Dance Video Database terms")
     p.add_argument("--list-url", default=VIDEO_LIST_URL, help=argparse.SUPPRESS)  # mirrors and tests
     p.add_argument("--video-url", default=VIDEO_BASE_URL, help=argparse.SUPPRESS)  # mirrors and tests

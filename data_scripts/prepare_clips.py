@@ -14,6 +14,7 @@ import sys
 
 from mmdiff_lite.data.prepare import prepare_clips
 from mmdiff_lite.data.presets import PRESETS
+from mmdiff_lite.fields import at_least
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,11 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--src", required=True, help="folder of videos (searched recursively)")
     p.add_argument("--out", required=True, help="output folder (manifest.json + clips/)")
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS))
-    p.add_argument("--max-clips-per-file", type=int, default=None, help="cap the clips taken from one video")
+    p.add_argument("--max-clips-per-file", type=at_least(1), default=None, help="cap the clips taken from one video (>= 1)")
     args = p.parse_args(argv)
     try:
         report = prepare_clips(args.src, args.out, args.preset, max_clips_per_file=args.max_clips_per_file)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError) as err:
         print(f"prepare_clips: error: {err}", file=sys.stderr)
         return 2
     print(report.summary())

@@ -18,7 +18,7 @@ import math
 import types
 import typing
 
-__all__ = ["check_fields", "coerce"]
+__all__ = ["check_fields", "coerce", "at_least"]
 
 _TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 
@@ -125,3 +125,21 @@ def check_fields(obj) -> None:
         new = coerce(value, hints[f.name], f.name)
         if new is not value:
             object.__setattr__(obj, f.name, new)
+
+
+def at_least(minimum: int):
+    """An ``argparse`` type: an integer >= ``minimum`` (``--n 0``, ``--official -5`` and ``--steps 2.5`` are refused
+    with a one-line usage error, the same rule the config dataclasses apply)."""
+    import argparse
+
+    def parse(text: str) -> int:
+        try:
+            value = coerce(text, int, "value")
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse

@@ -57,4 +57,4 @@ def test_demo_without_a_shipped_tiny_says_how_to_make_one(tmp_path, monkeypatch,
 def test_demo_bad_arguments_give_one_line(capsys):
     assert main(["demo", "--n", "0"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "--n must be at least 1" in err
+    assert err.count("\n") == 0 and "--n: must be at least 1, got 0" in err

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 
 from ..model import MODEL_PRESETS
+from ..fields import at_least
 from .options import parse_overrides, parse_shift
 
 
 def _threads(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, default=None, help="torch threads per case (default: torch's choice)")
-    p.add_argument("--reps", type=int, default=3, help="timed repetitions per case (median reported)")
+    p.add_argument("--threads", type=at_least(1), default=None, help="torch threads per case (default: torch's choice)")
+    p.add_argument("--reps", type=at_least(1), default=3, help="timed repetitions per case (median reported)")
 
 
 def register(subparsers) -> None:
@@ -25,14 +26,14 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("rsmma", help="dense vs windowed RS-MMA at a preset's real feature shapes")
     p.add_argument("--preset", default="paper", choices=list(MODEL_PRESETS))
-    p.add_argument("--batch-size", type=int, default=1)
+    p.add_argument("--batch-size", type=at_least(1), default=1)
     p.add_argument("--backward", action="store_true", help="time forward + backward instead of forward")
     _threads(p)
     p.set_defaults(func=run_rsmma)
 
     p = sub.add_parser("step", help="time a training step (forward, loss, backward) and the forward alone")
     p.add_argument("--preset", default="ref-small", choices=list(MODEL_PRESETS))
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=at_least(1), default=8)
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                    help='model override, e.g. --set rsmma_impl=\'"dense"\' (repeatable)')
     p.add_argument("--profile", action="store_true",
@@ -42,9 +43,9 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("train", help="training throughput (clips/s) of the real trainer on synthetic data")
     p.add_argument("--preset", default="tiny", help="training recipe (default: tiny)")
-    p.add_argument("--batch-size", type=int, default=16)
-    p.add_argument("--steps", type=int, default=20, help="steps to run; the median is over those after 2 warm-up steps")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--batch-size", type=at_least(1), default=16)
+    p.add_argument("--steps", type=at_least(1), default=20, help="steps to run; the median is over those after 2 warm-up steps")
+    p.add_argument("--threads", type=at_least(1), default=None, help="torch threads (default: torch's choice)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                    help="a training option (TrainConfig field) or else a model option, e.g. --set channels=32 (repeatable)")
     p.add_argument("--json", metavar="PATH", help="also write the result as JSON")
@@ -56,14 +57,14 @@ def register(subparsers) -> None:
     labels = [row[0] for row in SAMPLER_TABLE]
     p = sub.add_parser("sampling", help="the samplers side by side on a trained checkpoint (seconds, NFE, scores)")
     p.add_argument("--checkpoint", default="tiny", help="shipped name, run folder or .safetensors (default: tiny)")
-    p.add_argument("--n", type=int, default=64, help="pairs per sampler (default: 64)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--n", type=at_least(1), default=64, help="pairs per sampler (default: 64)")
+    p.add_argument("--seed", type=at_least(0), default=0)
     p.add_argument("--methods", nargs="+", choices=labels, metavar="LABEL",
                    help=f"samplers to run (default: all of {', '.join(labels)})")
     p.add_argument("--shift", default="trained",
                    help="RS-MMA shift modes at sampling time, comma-separated: trained (as the checkpoint was "
                         "trained), random, none or integers (default: trained; e.g. random,none to compare)")
-    p.add_argument("--batch-size", type=int, default=16, help="pairs per batch (default: 16)")
+    p.add_argument("--batch-size", type=at_least(1), default=16, help="pairs per batch (default: 16)")
     p.add_argument("--json", metavar="PATH", help="also write the result as JSON")
     p.add_argument("--markdown", metavar="PATH", help="also write the Markdown table to a file")
     p.add_argument("--no-progress", action="store_true")
@@ -71,12 +72,12 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("conditioning", help="zero-shot conditioning: replacement vs gradient guidance, both directions")
     p.add_argument("--checkpoint", default="tiny", help="shipped name, run folder or .safetensors (default: tiny)")
-    p.add_argument("--n", type=int, default=64, help="given clips per seed (default: 64)")
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
+    p.add_argument("--n", type=at_least(1), default=64, help="given clips per seed (default: 64)")
+    p.add_argument("--seeds", type=at_least(0), nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
     p.add_argument("--given", nargs="+", choices=["audio", "video"], default=["audio", "video"],
                    help="directions: audio (video for a given sound) and/or video (default: both)")
     p.add_argument("--quick", action="store_true", help="only the joint, replacement and paper-form rows")
-    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--batch-size", type=at_least(1), default=16)
     p.add_argument("--out", default="outputs/bench-conditioning",
                    help="folder for rows/ (resumable), results.json, table.md and f1_vs_lambda.png")
     p.add_argument("--no-progress", action="store_true")
@@ -121,9 +122,10 @@ def run_step(args) -> int:
 
 def run_train(args) -> int:
     from ..bench.throughput import train_throughput
-    from ..utils import write_json
+    from ..utils import check_output_file, write_json
     from ..viz.model import table_text
 
+    check_output_file(args.json, "--json")
     options = parse_overrides(args.set, "--set")
     r = train_throughput(args.preset, args.batch_size, args.steps, threads=args.threads, options=options,
                          progress=not args.no_progress)
@@ -139,8 +141,10 @@ def run_train(args) -> int:
 
 def run_sampling(args) -> int:
     from ..bench.sampling import sampling_benchmark, sampling_markdown
-    from ..utils import atomic_path, write_json
+    from ..utils import atomic_path, check_output_file, write_json
 
+    check_output_file(args.json, "--json")
+    check_output_file(args.markdown, "--markdown")
     shifts = [parse_shift(s.strip()) for s in args.shift.split(",") if s.strip()]
     if not shifts:
         raise ValueError("--shift needs at least one mode: random, none or an integer")
@@ -158,10 +162,10 @@ def run_sampling(args) -> int:
 
 def run_conditioning(args) -> int:
     from ..bench.conditioning import conditioning_benchmark, default_rows
+    from ..utils import check_output_folder
     from ..viz.conditioning import plot_f1_vs_scale
 
-    if args.n < 1 or args.batch_size < 1:
-        raise ValueError("--n and --batch-size must be at least 1")
+    check_output_folder(args.out, overwrite=True)  # resumable: its rows/ are kept; only checked for writability
     rows = default_rows(recon_grid=(), samplers=()) if args.quick else None
     result = conditioning_benchmark(args.checkpoint, args.out, args.n, args.seeds, args.given, rows,
                                     args.batch_size, progress=not args.no_progress)

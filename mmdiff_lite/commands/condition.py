@@ -5,8 +5,9 @@ Video for a given sound (``--given audio``) or sound for a given video (``--give
 come from an mp4, a folder of them, or the synthetic benchmark (``--benchmark N``: its first N true pairs).
 Writes to --out: pair_XX.mp4 (the given modality with the generated one), contact_sheet.png, pairs.npz and
 metrics.json (scores of each generated clip against its given one and against a shuffled pairing; for
---benchmark, or --score when the files are the benchmark's).  --out must be new or empty (or --overwrite):
-the folder is written beside it and moved into place at the end, so an error leaves nothing half-written.
+--benchmark, or --score when the files are the benchmark's).  --out must be new, empty or an earlier output
+of this kind (or --overwrite): the folder is written beside it and replaces it whole at the end, so an error
+leaves nothing half-written and no file of an earlier run stays.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import math
 
 from ..diffusion import METHODS
 from ..diffusion.guidance import GUIDANCE_FORMS
+from ..fields import at_least
 from .options import parse_shift
 
 
@@ -35,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--given", required=True, choices=["audio", "video"], help="the modality you give")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--input", metavar="FILE|DIR", help="an mp4 (or a folder of them) holding the given modality")
-    src.add_argument("--benchmark", type=int, metavar="N", help="the first N true pairs of the synthetic benchmark")
+    src.add_argument("--benchmark", type=at_least(1), metavar="N", help="the first N true pairs of the synthetic benchmark")
     p.add_argument("--method", choices=["replace", "guide"], default="guide",
                    help="replace (the given modality overwritten at every model call) or guide (replacement plus "
                         "gradient guidance; default)")
@@ -46,13 +48,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="replacement noise: fixed for the whole run (the authors) or fresh at every call")
     p.add_argument("--t-min", type=float, default=0.0, help="no guidance below this time step (default: 0)")
     p.add_argument("--sampler", choices=list(METHODS), default="dpm_solver", help="sampler (default: dpm_solver)")
-    p.add_argument("--steps", type=int, default=20, help="sampler steps / NFE (default: 20)")
+    p.add_argument("--steps", type=at_least(1), default=20, help="sampler steps / NFE (default: 20)")
     p.add_argument("--order", type=int, choices=[1, 2, 3], help="DPM-Solver(++) order (default: 3; ++: 2)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--batch-size", type=int, default=16, help="clips per batch (default: 16)")
+    p.add_argument("--seed", type=at_least(0), default=0, help="random seed (default: 0)")
+    p.add_argument("--batch-size", type=at_least(1), default=16, help="clips per batch (default: 16)")
     p.add_argument("--shift", default="trained", help="RS-MMA shift at sampling time (default: trained)")
     p.add_argument("--score", action="store_true", help="score --input clips with the benchmark's analyzers")
-    p.add_argument("--out", required=True, help="output folder (new or empty)")
+    p.add_argument("--out", required=True, help="output folder (new, empty, or an earlier output: replaced whole)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing, non-empty --out")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)

@@ -36,6 +36,8 @@ class ClipDataset(Dataset):
         self.root = Path(root)
         self.manifest = load_manifest(self.root)
         self.clips = self.manifest["clips"]
+        if not self.clips:
+            raise ValueError(f"{self.root} holds no clips: prepare some with data_scripts/prepare_clips.py")
         self.flip_prob = float(flip_prob)
         self.seed = int(seed)
         self.epoch = 0
@@ -49,11 +51,26 @@ class ClipDataset(Dataset):
         self.epoch = int(epoch)
 
     def _load(self, stem: str) -> tuple[np.ndarray, np.ndarray]:
+        """The clip arrays of one source, checked against the manifest (shape, dtype), with errors that name
+        the file."""
         if stem not in self._arrays:
-            self._arrays[stem] = (
-                np.load(self.root / f"{stem}.video.npy", mmap_mode="r"),
-                np.load(self.root / f"{stem}.audio.npy", mmap_mode="r"),
-            )
+            m = self.manifest
+            rows = next((s["clips"] for s in m["sources"] if s["file"] == stem), None)
+            arrays = []
+            for kind in ("video", "audio"):
+                path = self.root / f"{stem}.{kind}.npy"
+                try:
+                    arr = np.load(path, mmap_mode="r")
+                except FileNotFoundError:
+                    raise FileNotFoundError(f"{path} is missing (the manifest lists it): prepare the clips again") from None
+                except (ValueError, OSError, EOFError) as err:
+                    raise ValueError(f"{path} is damaged ({err}): delete {self.root} and prepare the clips again") from None
+                want = tuple(m[f"{kind}_shape"])
+                if tuple(arr.shape[1:]) != want or str(arr.dtype) != m[f"{kind}_dtype"] or (rows and len(arr) != rows):
+                    raise ValueError(f"{path} holds {arr.dtype} clips of shape {tuple(arr.shape)}, but the manifest says "
+                                     f"{rows} x {want} {m[f'{kind}_dtype']}: the folder is damaged or mixed, prepare it again")
+                arrays.append(arr)
+            self._arrays[stem] = (arrays[0], arrays[1])
         return self._arrays[stem]
 
     def flipped(self, index: int) -> bool:

@@ -79,13 +79,15 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None = None, progr
 def _safe_name(name: str) -> PurePosixPath:
     p = PurePosixPath(name)
     if p.is_absolute() or ".." in p.parts:
-        raise ValueError(f"archive member {name!r} points outside the target folder: refusing to extract it")
+        raise ValueError(f"archive member {name!r} points outside the target folder (a zip-slip archive): refused, "
+                         "and nothing of the archive was extracted; get the archive from a trusted source")
     return p
 
 
 def extract(archive: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
-    """Unpack a zip or tar(.gz/.bz2/.xz) into ``dest``; returns the files. Members that would land
-    outside ``dest`` are refused; files already there with the right size are not rewritten."""
+    """Unpack a zip or tar(.gz/.bz2/.xz) into ``dest``; returns the files. An archive with a member that would
+    land outside ``dest`` is refused whole (nothing of it is written); files already there with the same
+    content (sha256, not size: a re-downloaded archive may change a file but not its size) are not rewritten."""
     archive, dest = Path(archive), Path(dest)
     if zipfile.is_zipfile(archive):
         with zipfile.ZipFile(archive) as z:
@@ -98,14 +100,24 @@ def extract(archive: str | os.PathLike, dest: str | os.PathLike) -> list[Path]:
     raise ValueError(f"{archive.name} is neither a zip nor a tar archive")
 
 
+def _member_sha256(opener) -> str:
+    h = hashlib.sha256()
+    with opener() as src:
+        while block := src.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _unpack(members, dest: Path) -> list[Path]:
-    """Write ``(name, size, open)`` members below ``dest`` (all names checked before any is written)."""
+    """Write ``(name, size, open)`` members below ``dest`` (all names checked before any is written; each
+    file written atomically)."""
+    from ..utils import atomic_path
+
     targets = [dest / _safe_name(name) for name, _, _ in members]
     for target, (_, size, opener) in zip(targets, members):
-        if target.is_file() and target.stat().st_size == size:
+        if target.is_file() and target.stat().st_size == size and sha256_file(target) == _member_sha256(opener):
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with opener() as src, open(target, "wb") as dst:
+        with opener() as src, atomic_path(target) as tmp, open(tmp, "wb") as dst:
             shutil.copyfileobj(src, dst)
     return targets
 

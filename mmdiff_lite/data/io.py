@@ -57,11 +57,23 @@ def _check_clip(video, audio) -> tuple[torch.Tensor, torch.Tensor | None]:
     if v.ndim != 4 or v.shape[1] not in (1, 3):
         raise ValueError(f"video must be (F, C, H, W) with C = 1 or 3, got {tuple(v.shape)}")
     if audio is None:
+        _check_finite(v, "video")
         return v, None
     a = _tensor(audio)
     if a.ndim != 2 or a.shape[0] > 2:
         raise ValueError(f"audio must be (C, T) with C = 1 or 2, got {tuple(a.shape)}")
+    _check_finite(v, "video")
+    _check_finite(a, "audio")
     return v, a
+
+
+def _check_finite(x: torch.Tensor, what: str) -> None:
+    """NaN or inf cannot be encoded (the encoder's own error is a bare errno): say so, and why it happens."""
+    if x.is_floating_point():
+        bad = int((~torch.isfinite(x)).sum())
+        if bad:
+            raise ValueError(f"the {what} holds {bad} NaN or infinite values and cannot be encoded: a model with "
+                             "damaged or diverged weights makes these (check its training log for a NaN loss)")
 
 
 def write_wav(path: str | os.PathLike, audio, sample_rate: int) -> None:

@@ -139,6 +139,9 @@ def prepare_clips(
 
     cfg = clip_preset(preset)
     src, out = Path(src), Path(out)
+    if max_clips_per_file is not None and (isinstance(max_clips_per_file, bool) or int(max_clips_per_file) != max_clips_per_file
+                                           or max_clips_per_file < 1):
+        raise ValueError(f"max_clips_per_file must be an integer >= 1 (or None: no cap), got {max_clips_per_file!r}")
     if not src.is_dir():
         raise FileNotFoundError(f"source folder {os.fspath(src)!r} does not exist: pass a folder of videos")
     manifest = load_manifest(out) if (out / "manifest.json").is_file() else _new_manifest(cfg)
@@ -147,6 +150,9 @@ def prepare_clips(
     known = {s["sha256"]: s["source"] for s in manifest["sources"]}
     report = PrepareReport(out=out, preset=cfg.name)
     files = sorted(p for p in src.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)
+    if not files and not manifest["clips"]:
+        raise ValueError(f"no video files below {os.fspath(src)!r} (looked for {', '.join(VIDEO_EXTENSIONS)}): pass the "
+                         "folder that holds your videos; nothing was written")
     manifest["skipped"] = []
     for path in tqdm(files, desc="prepare", unit="file", disable=not progress):
         name = path.relative_to(src).as_posix()
@@ -177,6 +183,10 @@ def prepare_clips(
         manifest["skipped"] = [{"source": n, "reason": r} for n, r in report.skipped]
         _write_manifest(out, manifest)
     manifest["skipped"] = [{"source": n, "reason": r} for n, r in report.skipped]
+    if not manifest["clips"]:  # a manifest without clips would only fail later, in training
+        reasons = "; ".join(f"{n}: {r}" for n, r in report.skipped[:3]) + (" ..." if len(report.skipped) > 3 else "")
+        raise ValueError(f"no clip could be cut from the {len(files)} video file(s) below {os.fspath(src)!r} "
+                         f"({reasons}); nothing was written")
     _write_manifest(out, manifest)
     return report
 

@@ -17,6 +17,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..fields import at_least
 from .download import extract, fetch, sha256_file
 from .prepare import PrepareReport, prepare_clips
 from .presets import PRESETS
@@ -57,7 +58,7 @@ def dataset_arguments(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--out", help="working folder: downloads/, raw/ and clips_<preset>/ go here (required)")
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS), help="clip shape to prepare (default: paper)")
-    p.add_argument("--max-clips-per-file", type=int, default=None, help="cap the clips taken from one video")
+    p.add_argument("--max-clips-per-file", type=at_least(1), default=None, help="cap the clips taken from one video (>= 1)")
     p.add_argument("--require-checksums", action="store_true", help="refuse files without a known sha256")
     p.add_argument("--no-prepare", action="store_true", help="only download and unpack")
     p.add_argument("--info", action="store_true", help="print where the data comes from and its terms, then stop")
@@ -78,10 +79,14 @@ def run_script(prog: str, args: argparse.Namespace, items: list[tuple[str, str, 
             print(f"{prog}: error: {args.archive.name}: sha256 does not match --sha256; nothing was unpacked", file=sys.stderr)
             return 1
         local.append(args.archive)
-    report, failures = download_and_prepare(
-        items, args.out, args.preset, local_files=local, max_clips_per_file=args.max_clips_per_file,
-        require_checksums=args.require_checksums, prepare=not args.no_prepare,
-    )
+    try:
+        report, failures = download_and_prepare(
+            items, args.out, args.preset, local_files=local, max_clips_per_file=args.max_clips_per_file,
+            require_checksums=args.require_checksums, prepare=not args.no_prepare,
+        )
+    except (ValueError, OSError) as err:  # a refused archive, no clips, a folder we cannot write: one line
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return 2
     for name, reason in failures:
         print(f"{prog}: failed {name}: {reason}", file=sys.stderr)
     if report is not None:
@@ -121,7 +126,7 @@ def download_and_prepare(
                     target.write_bytes(path.read_bytes())
         else:
             failures.append((str(path), "no such file"))
-    if not prepare:
-        return None, failures
+    if not prepare or (failures and not any(p.is_file() for p in raw.rglob("*"))):
+        return None, failures  # nothing arrived to prepare: the failures say why
     report = prepare_clips(raw, out / f"clips_{preset}", preset, max_clips_per_file=max_clips_per_file, progress=progress)
     return report, failures

@@ -54,9 +54,20 @@ def _f1(n_match: int, n_a: int, n_b: int) -> float:
     return 2.0 * n_match / (n_a + n_b) if n_a + n_b else 0.0
 
 
+#: The kit's storage formats (prepared clips: video uint8, audio int16) and how they map onto [-1, 1].
+_STORED = {np.dtype(np.uint8): lambda x: x / 127.5 - 1.0, np.dtype(np.int16): lambda x: x / 32767.0}
+
+
 def _as_batch(x, ndim: int, what: str) -> np.ndarray:
+    """Float32 in [-1, 1]; the kit's stored integer formats (uint8 frames, int16 sound) are converted, with the
+    same rule as :class:`mmdiff_lite.data.ClipDataset` (scoring their raw values would silently give 0)."""
     if isinstance(x, torch.Tensor):
-        x = x.detach().to("cpu", torch.float32).numpy()
+        x = x.detach().cpu().numpy()
+    x = np.asarray(x)
+    if x.dtype in _STORED:
+        x = _STORED[x.dtype](x.astype(np.float32))
+    elif not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.bool_)):
+        raise ValueError(f"{what} of dtype {x.dtype}: pass floats in [-1, 1] (or the kit's stored uint8 video / int16 audio)")
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == ndim - 1:
         x = x[None]
@@ -121,7 +132,7 @@ def sync_scores(video, audio, preset: str | ClipConfig = "tiny", tolerance: int 
     Returns ``{key: float}`` for every key of ``SCORE_KEYS`` (the mean over the batch) and
     ``per_clip``: ``{key: float array (B,)}``. ``f1`` matches within ``tolerance`` frames (default 1);
     ``f1_exact`` within none. Never raises on garbage values (NaN, noise, out-of-range): those score
-    low. Wrong shapes for the preset raise a ``ValueError`` that says which preset to pass.
+    low.  Video stored as uint8 (0..255) and audio as int16 are converted to [-1, 1] first. Wrong shapes for the preset raise a ``ValueError`` that says which preset to pass.
 
     Taught in: notebooks/03_audio_video_data.ipynb, notebooks/00_quickstart.ipynb, notebooks/07_joint_sampling.ipynb
     """

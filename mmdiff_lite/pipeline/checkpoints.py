@@ -18,6 +18,7 @@ from ..diffusion import Schedule, get_schedule
 from ..model import build_model, model_config
 from ..model.config import UNetConfig
 from ..train.checkpoint import load_weights, save_weights, snapshot_path, snapshot_steps
+from ..train.run_folder import log_records
 from ..utils import atomic_path, sha256_file, write_json
 
 __all__ = ["SHIPPED_DIR", "shipped_checkpoints", "resolve_checkpoint", "model_from_config", "load_model", "load_snapshot",
@@ -86,8 +87,23 @@ def model_from_config(cfg: dict) -> torch.nn.Module:
     return build_model(model_config(UNetConfig(**fixed)))
 
 
+def _shipped_file(path: Path) -> bool:
+    """Whether ``path`` is one of the kit's shipped files; if so it is sha256-checked here against the manifest
+    (the shipped files predate the per-file ``tensors_sha256`` header)."""
+    if path.resolve().parent != SHIPPED_DIR:
+        return False
+    for name, record in shipped_checkpoints().items():
+        entries = [(record["file"], record["sha256"], f"shipped checkpoint {name!r}")]
+        entries += [(e["file"], e["sha256"], f"snapshot {s} of {name!r}") for s, e in record.get("snapshots", {}).items()]
+        for file, sha, what in entries:
+            if file == path.name:
+                _verified(path, sha, what)
+                return True
+    return False
+
+
 def _model_from_file(path: Path, device, which: str = "ema") -> tuple[torch.nn.Module, dict]:
-    state, meta = load_weights(path, device="cpu", which=which)
+    state, meta = load_weights(path, device="cpu", which=which, verified=_shipped_file(Path(path)))
     if "model_config" not in meta:
         raise ValueError(f"{path} has no model configuration in its header; was it written by mmdiff-lite?")
     model = model_from_config(meta["model_config"])
@@ -145,16 +161,9 @@ def sampling_setup(meta: dict) -> tuple[Schedule, str]:
 
 
 def _clean_log(path: Path, last_step: int) -> str:
-    """A run's log up to ``last_step`` with one record per step and kind (training or preview): a resumed
-    run logs again the steps after its last checkpoint, and the later record wins; torn lines are dropped."""
-    records = {}
-    for line in path.read_text().splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(rec, dict) and rec.get("step", 0) <= last_step:
-            records[(rec.get("step", 0), "preview" in rec)] = rec
+    """A run's log up to ``last_step`` with one record per step and kind (training or preview; runs of older
+    kits logged again the steps they replayed after a resume, and the later record wins)."""
+    records = {(rec.get("step", 0), "preview" in rec): rec for rec in log_records(path, last_step)}
     return "".join(json.dumps(records[k]) + "\n" for k in sorted(records))
 
 
@@ -227,5 +236,5 @@ def load_or_train(name: str = "tiny", *, steps: int, out: str | Path, device: st
 
     overrides = {"model_overrides": RECIPES[name]} if RECIPES[name] else {}
     cfg = train_config("tiny", steps=steps, **overrides, **train_overrides)
-    train(cfg, out, resume=True, progress=progress, preview=write_preview if cfg.preview_every else None)
+    train(cfg, out, resume="auto", progress=progress, preview=write_preview if cfg.preview_every else None)
     return load_model(out, device)

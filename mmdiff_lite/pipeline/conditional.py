@@ -127,23 +127,14 @@ def condition_to_folder(checkpoint, out, *, given: str, source=None, benchmark: 
                         batch_size: int = 16, shift: str | int = "trained", score: bool = True,
                         overwrite: bool = False, progress: bool = True, **options) -> dict:
     """``mmdiff-lite condition``: check everything, generate, write the folder beside ``out``, move it in place."""
-    import os
-    import shutil
-    import tempfile
-    from pathlib import Path
-
     from ..data import clip_preset
     from ..metrics.reference import reference_pairs
     from ..utils import default_device
     from .checkpoints import load_model, sampling_setup
-    from .export import write_pairs
+    from .export import check_pairs_folder, write_pairs
 
     conditioning = Conditioning(method=method, scale=scale, noise=noise, form=form, t_min=t_min)
-    out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise ValueError(f"--out {out} exists and is not an empty folder: choose a new one or pass --overwrite")
-    if out.parent.exists() and not os.access(out.parent, os.W_OK):
-        raise ValueError(f"cannot write into {out.parent}: choose another --out")
+    check_pairs_folder(out, overwrite)
     model, meta = load_model(checkpoint, device=default_device())
     schedule, preset = sampling_setup(meta)
     cfg = clip_preset(preset)
@@ -158,19 +149,8 @@ def condition_to_folder(checkpoint, out, *, given: str, source=None, benchmark: 
     with shift_mode(model, shift):
         pairs = generate(model, n, method=sampler, steps=steps, seed=seed, batch_size=batch_size, schedule=schedule,
                          progress=progress, given={given: clips[given]}, conditioning=conditioning, **options)
-    seconds = time.perf_counter() - start
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        extra = {"checkpoint": str(checkpoint), "given": given, "generated": other_modality(given),
-                 "source": str(source) if source is not None else f"benchmark:{benchmark}",
-                 "conditioning": dataclasses.asdict(conditioning),
-                 "sampler": sampler, "steps": steps, "seed": seed, "shift": shift, "seconds": seconds, **options}
-        metrics = write_pairs(tmp, pairs, preset, extra, score=score)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        os.replace(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
-    return metrics
+    extra = {"checkpoint": str(checkpoint), "given": given, "generated": other_modality(given),
+             "source": str(source) if source is not None else f"benchmark:{benchmark}",
+             "conditioning": dataclasses.asdict(conditioning), "sampler": sampler, "steps": steps, "seed": seed,
+             "shift": shift, "seconds": time.perf_counter() - start, **options}
+    return write_pairs(out, pairs, preset, extra, score=score, overwrite=overwrite)

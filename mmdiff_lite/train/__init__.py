@@ -3,11 +3,12 @@ from .checkpoint import (load_training_state, load_weights, preview_path, read_h
                          snapshot_path, snapshot_steps)
 from .config import TRAIN_PRESETS, TrainConfig, train_config
 from .ema import EMA
-from .loop import Trainer, min_snr_weight, train
+from .loop import Trainer, TrainingDiverged, min_snr_weight, train
 from .randomness import derive_seed, draw_t_and_noise, step_generator
+from .run_folder import RunFolder, RunFolderError
 
 __all__ = [
-    "TrainConfig", "TRAIN_PRESETS", "train_config", "Trainer", "train", "min_snr_weight", "EMA",
+    "TrainConfig", "TRAIN_PRESETS", "train_config", "Trainer", "TrainingDiverged", "RunFolder", "RunFolderError", "train", "min_snr_weight", "EMA",
     "save_training_state", "load_training_state", "save_weights", "load_weights", "read_header", "snapshot_path",
     "snapshot_steps", "preview_path",
     "derive_seed", "draw_t_and_noise", "step_generator",

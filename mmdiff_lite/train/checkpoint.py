@@ -6,12 +6,18 @@ Two kinds of file:
 * **weights** (``ema.safetensors``, shipped checkpoints): one state dict (optionally fp16) plus the
   model configuration needed to rebuild the network.  EMA snapshots (``ema-step<N>.safetensors``, kept
   every ``snapshot_every`` steps) are weights files too.
+
+Every file the kit writes carries ``tensors_sha256`` in its header: a sha256 over each tensor's name, dtype,
+shape and bytes.  Loading recomputes it, so a flipped bit anywhere in the weights is an error, not a quietly
+worse model.  (Shipped checkpoints are also checked as whole files against the manifest.)
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
 import torch
@@ -20,14 +26,42 @@ from safetensors.torch import load_file, save_file
 
 from ..utils import atomic_path
 
-__all__ = ["save_training_state", "load_training_state", "save_weights", "load_weights", "read_header",
+__all__ = ["tensors_digest", "save_training_state", "load_training_state", "save_weights", "load_weights", "read_header",
            "snapshot_path", "snapshot_steps", "preview_path"]
+
+
+def tensors_digest(tensors: dict) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes, in name order (what ``tensors_sha256`` holds)."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        h.update(f"{name}|{str(t.dtype)}|{tuple(t.shape)}|".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 def _save(path, tensors: dict, meta: dict) -> None:
     tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    meta = {**meta, "tensors_sha256": tensors_digest(tensors)}
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={"meta": json.dumps(meta)})
+
+
+def _load_verified(path, meta: dict, device: str = "cpu", verified: bool = False) -> dict:
+    """The tensors of ``path``, checked against the ``tensors_sha256`` of its header."""
+    try:
+        tensors = load_file(str(path), device=str(device))
+    except Exception as err:  # safetensors' own error types for truncated or corrupt files
+        raise ValueError(f"{path} is not a readable safetensors checkpoint ({err})") from None
+    want = meta.get("tensors_sha256")
+    if want is None:
+        if not verified:
+            warnings.warn(f"{path} carries no tensors_sha256 (written by an older kit), so its weights cannot be "
+                          "checked for damage", stacklevel=3)
+    elif tensors_digest(tensors) != want:
+        raise ValueError(f"{path} is damaged: its tensors do not match the checksum in its header (a flipped bit, "
+                         "a bad disk or copy); use another snapshot or the run's last.safetensors, or train again")
+    return tensors
 
 
 def read_header(path: str | os.PathLike) -> dict:
@@ -63,7 +97,7 @@ def load_training_state(path, *, model: torch.nn.Module, ema: torch.nn.Module, o
     meta = read_header(path)
     if meta.get("kind") != "training_state":
         raise ValueError(f"{path} is not a training state (it holds {meta.get('kind', 'unknown')}); resume from last.safetensors")
-    tensors = load_file(str(path))
+    tensors = _load_verified(path, meta)
     device = next(model.parameters()).device
     for prefix, module in (("model.", model), ("ema.", ema)):
         sd = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -89,17 +123,19 @@ def save_weights(path, state_dict: dict, meta: dict, dtype: torch.dtype | None =
     _save(path, sd, {**meta, "kind": "weights"})
 
 
-def load_weights(path, device: str | torch.device = "cpu", which: str = "ema") -> tuple[dict, dict]:
+def load_weights(path, device: str | torch.device = "cpu", which: str = "ema", verified: bool = False) -> tuple[dict, dict]:
     """(state dict as float32, header) of a weights file or of a training state.
 
     A training state holds two sets of weights: ``which="ema"`` (the default, what you sample with) or
     ``which="raw"`` (the optimizer's current weights).  A weights file holds only EMA weights.
+    The tensors are checked against the header's ``tensors_sha256`` (``verified=True``: the whole file was
+    already checked, so a file without one raises no warning).
     Taught in: notebooks/06_training.ipynb.
     """
     if which not in ("ema", "raw"):
         raise ValueError(f"which={which!r}: use 'ema' or 'raw'")
     meta = read_header(path)
-    tensors = load_file(str(path), device=str(device))
+    tensors = _load_verified(path, meta, device, verified)
     if meta.get("kind") == "training_state":
         prefix = "ema." if which == "ema" else "model."
         tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import time
 from dataclasses import asdict
@@ -18,15 +19,20 @@ from tqdm.auto import tqdm
 
 from ..diffusion import epsilon_loss, get_schedule, q_sample, v_target
 from ..model import build_model
-from ..utils import atomic_path
+from ..utils import finite_or_none, write_json
 from .checkpoint import (load_training_state, preview_path, read_header, save_training_state, save_weights,
                          snapshot_path)
 from .config import TrainConfig
 from .data import make_source
 from .ema import EMA
 from .randomness import derive_seed, draw_t_and_noise, step_generator
+from .run_folder import RunFolder
 
-__all__ = ["Trainer", "train"]
+__all__ = ["Trainer", "train", "TrainingDiverged"]
+
+
+class TrainingDiverged(ValueError):
+    """A non-finite loss or gradient norm: training stops at that step and nothing of it is saved."""
 
 #: Options that may change when a run is resumed (everything else must match for an exact resume).
 RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n", "snapshot_every"}
@@ -47,14 +53,26 @@ def min_snr_weight(snr: torch.Tensor, gamma: float, prediction: str = "eps") -> 
 class Trainer:
     """One training run writing to ``out``: ``last.safetensors``, ``ema.safetensors``, ``log.jsonl``
     (and ``ema-step<N>.safetensors`` every ``snapshot_every`` steps, ``previews/step<N>/`` every
-    ``preview_every`` steps)."""
+    ``preview_every`` steps).
 
-    def __init__(self, cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True,
-                 preview: Callable[..., dict] | None = None):
+    ``resume``: False (a new run; a folder holding a run is refused unless ``overwrite``), True (continue the
+    state in ``out``; none there is an error) or ``"auto"`` (continue if there is one).  See
+    :mod:`mmdiff_lite.train.run_folder` for the lock and what a killed run leaves.  At every step the log line,
+    the snapshot and the preview are written *before* the checkpoint, so a kill at any moment loses nothing a
+    resumed run does not write again, bit for bit.  A non-finite loss or gradient norm stops the run with
+    :class:`TrainingDiverged`, keeping the last good checkpoint."""
+
+    def __init__(self, cfg: TrainConfig, out: str | os.PathLike, resume: bool | str = False, progress: bool = True,
+                 preview: Callable[..., dict] | None = None, overwrite: bool = False):
         if cfg.preview_every and preview is None:
             raise ValueError("preview_every needs a preview writer: pass preview=mmdiff_lite.pipeline.write_preview "
                              "(the mmdiff-lite train command does)")
         self.cfg, self.out, self.progress, self.preview = cfg, Path(out), progress, preview
+        self.folder = RunFolder(out)
+        if int(os.environ.get("RANK", "0")) == 0:
+            resuming = self.folder.decide(resume, overwrite)
+        else:  # the other processes of a DDP run follow rank 0's decision
+            resuming = bool(resume) and self.folder.state.is_file()
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
@@ -81,8 +99,13 @@ class Trainer:
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
         self.amp_dtype, self.scaler = self._amp()
         self.step, self.wall = 0, 0.0
-        if resume and (self.out / "last.safetensors").is_file():
+        if resuming:
             self._resume()
+        self._fingerprint = self._state_fingerprint()
+
+    def _state_fingerprint(self):
+        st = self.folder.state.stat() if self.folder.state.is_file() else None
+        return (st.st_mtime_ns, st.st_size) if st else None
 
     # ---- set-up ------------------------------------------------------------------------------
     def _amp(self):
@@ -161,6 +184,9 @@ class Trainer:
         if self.scaler:
             self.scaler.unscale_(self.opt)
         gnorm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip or float("inf"))
+        # fp16's gradient scaler skips steps with inf gradients on its own; a non-finite loss is divergence always
+        if not math.isfinite(total) or (self.scaler is None and not math.isfinite(float(gnorm))):
+            raise TrainingDiverged(self._diverged_text(step + 1, total, float(gnorm)))
         if self.scaler:
             self.scaler.step(self.opt)
             self.scaler.update()
@@ -170,6 +196,14 @@ class Trainer:
         self.step += 1
         return {"step": self.step, "loss": total, "loss_video": parts["video"], "loss_audio": parts["audio"],
                 "grad_norm": float(gnorm), "lr": self.lr_at(step)}
+
+    def _diverged_text(self, step: int, loss: float, gnorm: float) -> str:
+        last = "no checkpoint was written yet"
+        if self.folder.state.is_file():
+            last = f"the last good checkpoint, {self.folder.state} (step {read_header(self.folder.state)['step']}), is kept"
+        return (f"training diverged at step {step}: loss {loss:.4g}, gradient norm {gnorm:.4g}; nothing of this step "
+                f"was saved and {last}. Lower the learning rate (now {self.cfg.lr:g}; --lr) or "
+                "lengthen the warm-up, and start again (--overwrite, or a new --out)")
 
     # ---- the run -----------------------------------------------------------------------------
     def save(self) -> None:
@@ -185,9 +219,10 @@ class Trainer:
             save_weights(snapshot_path(self.out, self.step), self.ema.model.state_dict(), self._meta())
 
     def _log(self, record: dict) -> None:
+        """One strict-JSON line (non-finite numbers become null) appended to ``log.jsonl``."""
         if self.rank == 0:
             with open(self.out / "log.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
+                f.write(json.dumps(finite_or_none(record), allow_nan=False) + "\n")
 
     def _preview(self) -> None:
         """``preview_n`` pairs of the EMA weights written to ``previews/step<N>/`` by the ``preview`` writer
@@ -202,37 +237,56 @@ class Trainer:
     def run(self) -> dict:
         """Train until ``cfg.steps``; checkpoints every ``ckpt_every`` steps and at the end, EMA snapshots
         every ``snapshot_every`` steps."""
+        if self.rank != 0:
+            return self._loop()
+        with self.folder.locked():
+            if self._state_fingerprint() != self._fingerprint:
+                raise ValueError(f"{self.out} changed since this trainer was set up (another run wrote to it): "
+                                 "set up the trainer again")
+            self.folder.remove_temp_files()
+            self.folder.cut_log(self.step)
+            write_json(self.out / "config.json", {"train": asdict(self.cfg), "model": self.model.config.to_dict()})
+            try:
+                return self._loop()
+            except TrainingDiverged as err:
+                self._log({"step": self.step + 1, "diverged": str(err)})
+                raise
+            finally:
+                self._fingerprint = self._state_fingerprint()
+
+    def _loop(self) -> dict:
         cfg = self.cfg
-        if self.rank == 0:
-            self.out.mkdir(parents=True, exist_ok=True)
-            with atomic_path(self.out / "config.json") as tmp:
-                tmp.write_text(json.dumps({"train": asdict(cfg), "model": self.model.config.to_dict()}, indent=2))
         self.model.train()
         bar = tqdm(total=cfg.steps, initial=self.step, desc="train", disable=not self.progress or self.rank != 0)
         last = {}
-        while self.step < cfg.steps:
-            t0 = time.perf_counter()
-            last = self.train_step()
-            dt = time.perf_counter() - t0
-            self.wall += dt
-            last["clips_per_s"] = cfg.batch_size / dt
-            bar.update(1)
-            bar.set_postfix(loss=f"{last['loss']:.4f}", clips_s=f"{last['clips_per_s']:.1f}")
-            if self.step % cfg.log_every == 0 or self.step == cfg.steps:
-                self._log({**last, "wall_seconds": self.wall})
-            if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
-                self.save()
-            if cfg.snapshot_every and self.step % cfg.snapshot_every == 0:
-                self.save_snapshot()
-            if cfg.preview_every and self.step % cfg.preview_every == 0 and self.rank == 0:
-                self._preview()
-        bar.close()
-        if self.step == 0 or not last:
+        try:
+            while self.step < cfg.steps:
+                t0 = time.perf_counter()
+                last = self.train_step()
+                dt = time.perf_counter() - t0
+                self.wall += dt
+                last["clips_per_s"] = cfg.batch_size / dt
+                bar.update(1)
+                bar.set_postfix(loss=f"{last['loss']:.4f}", clips_s=f"{last['clips_per_s']:.1f}")
+                # everything promised for this step first, the checkpoint last: a kill before the checkpoint
+                # replays the step on resume and writes these again, identically
+                if self.step % cfg.log_every == 0 or self.step == cfg.steps:
+                    self._log({**last, "wall_seconds": self.wall})
+                if cfg.snapshot_every and self.step % cfg.snapshot_every == 0:
+                    self.save_snapshot()
+                if cfg.preview_every and self.step % cfg.preview_every == 0 and self.rank == 0:
+                    self._preview()
+                if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
+                    self.save()
+        finally:
+            bar.close()
+        if not self.folder.state.is_file():  # steps=0: a run still leaves a state to resume from
             self.save()
         return {"step": self.step, "wall_seconds": self.wall, **last}
 
 
-def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, progress: bool = True,
-          preview: Callable[..., dict] | None = None) -> dict:
-    """Build a :class:`Trainer` and run it (see ``mmdiff-lite train --help``)."""
-    return Trainer(cfg, out, resume=resume, progress=progress, preview=preview).run()
+def train(cfg: TrainConfig, out: str | os.PathLike, resume: bool | str = False, progress: bool = True,
+          preview: Callable[..., dict] | None = None, overwrite: bool = False) -> dict:
+    """Build a :class:`Trainer` and run it (see ``mmdiff-lite train --help``; ``resume`` and ``overwrite`` as
+    in :class:`Trainer`)."""
+    return Trainer(cfg, out, resume=resume, progress=progress, preview=preview, overwrite=overwrite).run()
