@@ -9,7 +9,10 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 # Per-run settings the notebooks read (see mmdiff_lite/notebook.py).
 SMOKE_ENV := MMDIFF_BUDGET=smoke MMDIFF_FIGURES=$(CURDIR)/build/figures
 
-.PHONY: setup demo test unit smoke nbval lab notebooks bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BROWSER_NOTEBOOKS := 00_quickstart.ipynb 05_rs_mma.ipynb
+
+.PHONY: setup demo test unit smoke nbval browser browser-test student lab notebooks bench clean
 
 setup: $(STAMP)
 
@@ -21,18 +24,20 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(BIN)/mmdiff-lite demo --out outputs/demo
 
-test: setup unit smoke nbval
+test: setup unit smoke nbval browser-test
 	@echo "make test: all stages passed"
 
 unit: setup
 	$(BIN)/python -m pytest tests -q
 
-# Every notebook, executed by papermill at the smoke budget; executed copies go to build/.
+# Every notebook, executed by papermill at the smoke budget with the widget front end forced on
+# (MMDIFF_WIDGETS=1: interact() takes the live path, as in JupyterLab or Colab; nbval below takes the
+# headless one); executed copies go to build/.
 smoke: setup
 	@mkdir -p build/notebooks build/figures
 	@set -e; for nb in $(NOTEBOOKS); do \
-	  echo "papermill (smoke): $$nb"; \
-	  $(SMOKE_ENV) $(BIN)/papermill --no-progress-bar -k python3 --cwd notebooks \
+	  echo "papermill (smoke, live widgets): $$nb"; \
+	  MMDIFF_WIDGETS=1 $(SMOKE_ENV) $(BIN)/papermill --no-progress-bar --execution-timeout 900 -k python3 --cwd notebooks \
 	    -p BUDGET smoke "$$nb" "build/$$nb"; \
 	done
 
@@ -49,6 +54,20 @@ notebooks: setup
 	  echo "papermill (cpu): $$nb"; \
 	  MMDIFF_BUDGET=cpu $(BIN)/papermill -k python3 --cwd notebooks "$$nb" "$$nb"; \
 	done
+
+# Debian's Chromium for the browser test (Playwright drives it; no browser is downloaded from elsewhere).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium with apt-get"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+# JupyterLab on localhost, opened in headless Chromium: "Run All" at the smoke budget in notebooks 00 and 05;
+# no error output, the sliders rendered, a <video> that plays with sound; screenshots in build/browser/.
+browser-test: setup browser
+	$(BIN)/python tests/browser/lab_check.py --out build/browser $(BROWSER_NOTEBOOKS)
+
+# The course without its solutions (cells tagged `solution` emptied) for a class: build/student/.
+student: setup
+	$(BIN)/python -m mmdiff_lite.exercises.student --src notebooks --out build/student
 
 lab: setup
 	$(BIN)/jupyter lab notebooks

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any, Callable
 
 import torch
 
-from .utils import default_device, seed_everything
+from .utils import default_device, has_frontend, seed_everything
 
 __all__ = ["BUDGETS", "pick", "start", "Run", "figures_dir", "interact", "has_frontend"]
 
@@ -66,24 +65,14 @@ def figures_dir() -> Path:
     return d
 
 
-def has_frontend() -> bool:
-    """True when a live notebook front end can show widgets (JupyterLab, Notebook, Colab, VS Code).
-
-    Kernels run by papermill or nbval have none; there ``interact`` degrades to a single call.
-    """
-    if os.environ.get("MMDIFF_WIDGETS") in ("0", "1"):
-        return os.environ["MMDIFF_WIDGETS"] == "1"
-    if "google.colab" in sys.modules:
-        return True
-    return any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID"))
-
-
-def interact(fn: Callable[..., Any], **controls: Any):
-    """``ipywidgets.interact`` that also runs headless.
+def interact(fn: Callable[..., Any], *, expensive: bool = False, **controls: Any):
+    """``ipywidgets.interact`` that also runs headless, and returns ``fn``'s result with the defaults either way.
 
     ``controls`` map argument names to ipywidgets controls (whose ``value`` is the default) or to
-    plain values (fixed).  With a front end the widget is shown; without one ``fn`` is called once
-    with the defaults, so CI executes the same code path a student sees first.
+    plain values (fixed).  With a front end the widget is shown, ``fn`` runs once with the defaults and
+    again on every change; without one ``fn`` is called once with the defaults, so CI executes the same code
+    path a student sees first.  ``expensive=True`` (sampling, training, building models): sliders redraw
+    when released, not at every tick of a drag (``continuous_update=False``).
     """
     defaults = {k: getattr(c, "value", c) for k, c in controls.items()}
     if not has_frontend():
@@ -95,6 +84,10 @@ def interact(fn: Callable[..., Any], **controls: Any):
 
     fixed = {k: widgets.fixed(c) for k, c in controls.items() if not isinstance(c, widgets.Widget)}
     live = {k: c for k, c in controls.items() if isinstance(c, widgets.Widget)}
+    if expensive:
+        for c in live.values():
+            if hasattr(c, "continuous_update"):
+                c.continuous_update = False
     panel = widgets.interactive(fn, **live, **fixed)  # calls fn once with the defaults; later moves redraw
     display(panel)
     return panel.result  # the defaults' result, as headless (ipywidgets.interact would return fn itself)

@@ -19,7 +19,35 @@ import numpy as np
 import torch
 
 __all__ = ["default_device", "make_generator", "derive_seed", "seed_everything", "atomic_path", "resolve_generator", "sha256_file",
-           "write_json", "check_output_folder", "check_output_file", "staged_folder", "finite_or_none"]
+           "write_json", "check_output_folder", "check_output_file", "staged_folder", "finite_or_none", "has_frontend", "tqdm"]
+
+
+def has_frontend() -> bool:
+    """True when a live notebook front end can show widgets (JupyterLab, Notebook, Colab, VS Code).
+
+    Kernels run by papermill or nbval have none; ``MMDIFF_WIDGETS=1`` / ``0`` forces the answer.
+    """
+    import sys
+
+    if os.environ.get("MMDIFF_WIDGETS") in ("0", "1"):
+        return os.environ["MMDIFF_WIDGETS"] == "1"
+    if "google.colab" in sys.modules:
+        return True
+    return any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID"))
+
+
+def tqdm(*args, **kwargs):
+    """A progress bar: the notebook widget in a live front end, text everywhere else (a terminal, and notebooks
+    executed headless, whose saved output then ends at 100% instead of a widget's first frame)."""
+    import sys
+
+    if has_frontend():
+        from tqdm.notebook import tqdm as bar
+    else:
+        from tqdm.std import tqdm as bar
+        if "ipykernel" in sys.modules:  # a notebook run headless keeps every redraw: redraw rarely (and at the end)
+            kwargs.setdefault("mininterval", 60.0)
+    return bar(*args, **kwargs)
 
 
 def default_device() -> torch.device:

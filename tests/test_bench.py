@@ -122,3 +122,19 @@ def test_bench_step_profile_splits_the_step_into_kernel_families():
     assert set(KERNEL_FAMILIES) <= set(k)
     assert k["convolution"] > 0 and k["matmul"] > 0  # the tiny model convolves and projects
     assert sum(k[name] for name in KERNEL_FAMILIES) <= k["all operators"] * (1 + 1e-9)
+
+
+def test_time_to_sync_resumes_its_curve_and_keeps_training_and_evaluation_time_apart(tmp_path):
+    from mmdiff_lite.bench.time_to_sync import first_sync, time_to_sync
+
+    small = {"batch_size": 2, "log_every": 1}
+    first = time_to_sync(tmp_path, eval_every=2, max_steps=4, n=2, options=small, progress=False)
+    assert [r["step"] for r in first["rows"]] == [2, 4] and first["sync"] is None
+    assert first["rows"][1]["train_seconds"] > first["rows"][0]["train_seconds"] > 0
+    again = time_to_sync(tmp_path, eval_every=2, max_steps=6, n=2, options=small, progress=False)
+    assert [r["step"] for r in again["rows"]] == [2, 4, 6] and again["rows"][:2] == first["rows"]  # resumed, not redone
+    with pytest.raises(ValueError, match="another recipe"):
+        time_to_sync(tmp_path, eval_every=2, max_steps=8, n=2, options={**small, "lr": 1e-3}, progress=False)
+    rows = [{"step": 4, "f1": 0.8, "semantic": 0.6}, {"step": 2, "f1": 0.2, "semantic": 0.9},
+            {"step": 6, "f1": 0.7, "semantic": 0.7}, {"step": 8, "f1": 0.9, "semantic": 0.9}]
+    assert first_sync(rows)["step"] == 6  # both goals at once, the earliest such step

@@ -5,7 +5,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "mmdiff_lite"
 RANK = {"utils": 0, "fields": 0, "diffusion": 1, "model": 2, "data": 3, "metrics": 4, "viz": 5, "train": 6,
-        "pipeline": 7, "bench": 8, "commands": 8, "cli": 8, "notebook": 8, "__main__": 8, "__init__": 9}
+        "pipeline": 7, "bench": 8, "commands": 8, "cli": 8, "notebook": 8, "exercises": 8, "__main__": 8, "__init__": 9}
 
 
 def _layer(parts):

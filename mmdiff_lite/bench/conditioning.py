@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
-from tqdm.auto import tqdm
 
 from ..diffusion import Conditioning, benchmark_table
 from ..metrics.reference import PAIRING_KEYS, reference_pairs
 from ..metrics.sync import paired_difference, standard_error
 from ..pipeline import load_model, sampling_setup
 from ..pipeline.conditional import score_conditional
-from ..utils import default_device, write_json
+from ..utils import default_device, tqdm, write_json
 from ..viz.model import table_text
 
 __all__ = ["default_rows", "conditioning_benchmark", "conditioning_markdown", "add_paired_differences", "REFERENCE_ROW"]

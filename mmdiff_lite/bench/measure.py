@@ -8,9 +8,9 @@ import json
 import subprocess
 import sys
 
-from tqdm.auto import tqdm
 
 from ..model import model_config, model_rsmma_costs
+from ..utils import tqdm
 
 __all__ = ["measure", "rsmma_report", "step_report"]
 

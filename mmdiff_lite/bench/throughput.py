@@ -9,10 +9,10 @@ import time
 from dataclasses import fields
 
 import torch
-from tqdm.auto import tqdm
 
 from ..model import model_config
 from ..train import Trainer, TrainConfig, train_config
+from ..utils import tqdm
 
 __all__ = ["train_throughput"]
 

@@ -1,4 +1,5 @@
-"""``mmdiff-lite bench``: what RS-MMA, a training step, training and sampling cost here.
+"""``mmdiff-lite bench``: what RS-MMA, a training step, training and sampling cost here, and how long a recipe
+trains before it is in sync (``time-to-sync``).
 
 ``rsmma`` and ``step`` run each case in a fresh process (honest peak memory); ``train`` times the real
 trainer's steps (clips/s); ``sampling`` puts the samplers side by side on a trained checkpoint (seconds,
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..model import MODEL_PRESETS
 from ..fields import at_least
+from ..model import MODEL_PRESETS
 from .options import parse_overrides, parse_shift
 
 
@@ -69,6 +70,21 @@ def register(subparsers) -> None:
     p.add_argument("--markdown", metavar="PATH", help="also write the Markdown table to a file")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run_sampling)
+
+    p = sub.add_parser("time-to-sync", help="train from scratch and score every N steps: the training time until "
+                                            "f1 and semantic >= 0.7 (resumable)")
+    p.add_argument("--preset", default="tiny", help="training recipe (default: tiny, as mmdiff-lite train uses it)")
+    p.add_argument("--eval-every", type=at_least(1), default=250, help="steps between evaluations (default: 250)")
+    p.add_argument("--max-steps", type=at_least(1), default=8000, help="give up after this many steps (default: 8000)")
+    p.add_argument("--n", type=at_least(2), default=64, help="pairs per evaluation, DPM-Solver-20 (default: 64)")
+    p.add_argument("--eval-seed", type=at_least(0), default=10_000, help="seed of the evaluation pairs")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a training option (TrainConfig field) or else a model option (repeatable): the recipe")
+    p.add_argument("--threads", type=at_least(1), default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--full-curve", action="store_true", help="go on to --max-steps after the goals are reached")
+    p.add_argument("--out", required=True, help="folder: run/ (the training run), curve.json, curve.png (resumable)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_time_to_sync)
 
     p = sub.add_parser("conditioning", help="zero-shot conditioning: replacement vs gradient guidance, both directions")
     p.add_argument("--checkpoint", default="tiny", help="shipped name, run folder or .safetensors (default: tiny)")
@@ -171,4 +187,23 @@ def run_conditioning(args) -> int:
                                     args.batch_size, progress=not args.no_progress)
     plot_f1_vs_scale(result, f"{args.out}/f1_vs_lambda.png")
     print(open(f"{args.out}/table.md").read(), end="")
+    return 0
+
+
+def run_time_to_sync(args) -> int:
+    from ..bench.time_to_sync import time_to_sync
+    from ..utils import check_output_folder
+    from ..viz.training import plot_time_to_sync
+
+    check_output_folder(args.out, overwrite=True)  # resumable: only checked for writability
+    result = time_to_sync(args.out, args.preset, eval_every=args.eval_every, max_steps=args.max_steps, n=args.n,
+                          eval_seed=args.eval_seed, options=parse_overrides(args.set, "--set"), threads=args.threads,
+                          stop_at_sync=not args.full_curve, progress=not args.no_progress)
+    plot_time_to_sync(result, f"{args.out}/curve.png")
+    hit = result["sync"]
+    if hit:
+        print(f"in sync (f1 and semantic >= 0.7) after {hit['train_seconds'] / 60:.1f} min of training (step "
+              f"{hit['step']}); evaluation took {result['eval_seconds_total'] / 60:.1f} min more")
+    else:
+        print(f"not in sync within {max(r['step'] for r in result['rows'])} steps")
     return 0

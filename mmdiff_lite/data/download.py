@@ -19,7 +19,7 @@ import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from ..utils import sha256_file
+from ..utils import sha256_file, tqdm
 
 __all__ = ["ChecksumError", "download", "extract", "fetch", "read_checksums", "write_checksums", "sha256_file"]
 
@@ -35,7 +35,6 @@ def download(url: str, dest: str | os.PathLike, sha256: str | None = None, progr
     interrupted run is resumed with an HTTP Range request when the server supports it. On a checksum
     mismatch the partial file is deleted and :class:`ChecksumError` says both digests.
     """
-    from tqdm.auto import tqdm
 
     dest = Path(dest)
     if dest.is_file() and (sha256 is None or sha256_file(dest) == sha256.lower()):
@@ -137,7 +136,7 @@ def read_checksums(path: str | os.PathLike) -> dict[str, str]:
 
 def write_checksums(path: str | os.PathLike, checksums: dict[str, str]) -> None:
     """Write ``{name: sha256}`` in sha256sum format (so ``sha256sum -c`` can check it too)."""
-    from ..utils import sha256_file, atomic_path
+    from ..utils import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text("".join(f"{d}  {n}\n" for n, d in sorted(checksums.items())))

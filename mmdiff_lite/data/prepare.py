@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..utils import atomic_path
+from ..utils import atomic_path, tqdm
 from .download import sha256_file
 from .io import resample
 from .media import MediaError, decode_audio, frames_at, probe
@@ -135,7 +135,6 @@ def prepare_clips(
 
     Taught in: notebooks/03_audio_video_data.ipynb
     """
-    from tqdm.auto import tqdm
 
     cfg = clip_preset(preset)
     src, out = Path(src), Path(out)

@@ -12,12 +12,12 @@ import time
 from typing import Iterable, Sequence
 
 import torch
-from tqdm.auto import tqdm
 
 from ..diffusion import Schedule, benchmark_table, linear_schedule, q_sample
 from ..metrics.reference import PAIRING_KEYS, shuffled_scores
 from ..metrics.sync import HEADLINE_KEYS, paired_difference, standard_error, sync_scores
 from ..model import shift_mode
+from ..utils import tqdm
 from .generate import generate, model_fn_of
 
 __all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "score_pairs_with_chance", "paired_differences", "compare_samplers",

@@ -8,10 +8,9 @@ import contextlib
 from typing import Callable
 
 import torch
-from tqdm.auto import tqdm
 
 from ..diffusion import Conditioning, Schedule, eps_from_v, initial_noise, linear_schedule, sample, zero_shot_transforms
-from ..utils import derive_seed, make_generator
+from ..utils import derive_seed, make_generator, tqdm
 
 __all__ = ["model_fn_of", "generate", "MODALITIES"]
 

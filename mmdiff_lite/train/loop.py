@@ -15,11 +15,10 @@ from typing import Callable
 
 import torch
 import torch.distributed as dist
-from tqdm.auto import tqdm
 
 from ..diffusion import epsilon_loss, get_schedule, q_sample, v_target
 from ..model import build_model
-from ..utils import finite_or_none, write_json
+from ..utils import finite_or_none, tqdm, write_json
 from .checkpoint import (load_training_state, preview_path, read_header, save_training_state, save_weights,
                          snapshot_path)
 from .config import TrainConfig

@@ -4,7 +4,8 @@ from __future__ import annotations
 from typing import Callable, Iterable, Mapping
 
 import torch
-from tqdm.auto import tqdm
+
+from ...utils import tqdm
 
 Pair = Mapping[str, torch.Tensor]
 ModelFn = Callable[[dict, torch.Tensor], Mapping[str, torch.Tensor]]
