@@ -64,15 +64,27 @@ def start_lab(work: Path, out: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("JupyterLab did not answer within 60 s")
 
 
+def _prompts(page) -> list[str]:
+    return [p.strip() for p in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+
+
 def run_all(page, timeout_s: float) -> list[str]:
     """Run > Run All Cells, then wait until the kernel has been idle for a few seconds with no cell queued;
-    returns the prompts of code cells that never ran (after an error, Jupyter skips the rest)."""
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.locator("li[data-command='runmenu:run-all']").click()
+    returns the prompts of code cells that never ran (after an error, Jupyter skips the rest).  A fresh
+    JupyterLab can take the first click before its kernel is connected: when no cell has started 20 s after
+    a click, the click is repeated (three times at most)."""
     indicator = page.locator(".jp-Notebook-ExecutionIndicator").first
+    for _ in range(3):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.locator("li[data-command='runmenu:run-all']").click()
+        started = time.time()
+        while time.time() - started < 20 and all(p in ("[ ]:", "") for p in _prompts(page)):
+            time.sleep(0.5)
+        if not all(p in ("[ ]:", "") for p in _prompts(page)):
+            break
     deadline, idle_since = time.time() + timeout_s, None
     while time.time() < deadline:
-        prompts = [p.strip() for p in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
+        prompts = _prompts(page)
         busy = indicator.get_attribute("data-status") != "idle" or "[*]:" in prompts
         idle_since = None if busy else (idle_since or time.time())
         if idle_since and time.time() - idle_since > 4:
@@ -101,6 +113,7 @@ def check_notebook(browser, url: str, work: Path, name: str, out: Path, timeout_
     page.goto(url.format(name=name, stem=Path(name).stem))
     page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(timeout=60_000)
+    page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)  # the kernel is connected
     started = time.time()
     never_ran = run_all(page, timeout_s)
     seconds = time.time() - started
