@@ -19,9 +19,9 @@ import torch
 
 from ..pipeline.evaluate import score_pairs_with_chance
 from ..pipeline.generate import generate
-from ..train import Trainer, train_config
+from ..train import Trainer
 from ..utils import write_json
-from .throughput import _split_options
+from .throughput import recipe_config, torch_threads
 
 __all__ = ["time_to_sync", "GOALS", "first_sync"]
 
@@ -59,16 +59,11 @@ def time_to_sync(out: str | Path, preset: str = "tiny", *, eval_every: int = 250
     if eval_every < 1 or max_steps < eval_every or n < 2:
         raise ValueError("eval_every must be >= 1, max_steps >= eval_every and n >= 2 (the chance level needs 2 pairs)")
     out = Path(out)
-    train_opts, model_opts = _split_options(options or {})
-    cfg = train_config(preset, steps=eval_every, **train_opts,
-                       model_overrides={**train_opts.get("model_overrides", {}), **model_opts} or None)
+    cfg = recipe_config(preset, options, steps=eval_every)
     recipe = {"train": asdict(replace(cfg, steps=0)), "eval": {"sampler": "DPM-Solver-20", "n": n, "seed": eval_seed},
               "threads": threads or torch.get_num_threads()}
     rows = _read_rows(out, recipe)
-    before = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         while True:
             done = max((r["step"] for r in rows), default=0)
             if (stop_at_sync and first_sync(rows)) or done >= max_steps:
@@ -88,8 +83,6 @@ def time_to_sync(out: str | Path, preset: str = "tiny", *, eval_every: int = 250
                 r = rows[-1]
                 print(f"step {step}: {r['train_seconds']:.0f} s of training, f1 {r['f1']:.3f} (chance "
                       f"{r['chance_f1']:.3f}), semantic {r['semantic']:.3f}, eval {r['eval_seconds']:.0f} s", flush=True)
-    finally:
-        torch.set_num_threads(before)
     hit = first_sync(rows)
     result = {"recipe": recipe, "rows": rows, "goals": GOALS,
               "sync": None if hit is None else {"step": hit["step"], "train_seconds": hit["train_seconds"]},

@@ -104,8 +104,6 @@ def run_rsmma(args) -> int:
     from ..bench.measure import rsmma_report
     from ..viz.model import table_text
 
-    if args.batch_size < 1:
-        raise ValueError("--batch-size must be at least 1")
     rep = rsmma_report(args.preset, args.batch_size, args.reps, args.backward, args.threads)
     what = "forward+backward" if args.backward else "forward"
     print(f"RS-MMA {what}, preset {args.preset}, batch {args.batch_size} (MB: peak RSS growth of a fresh process)")

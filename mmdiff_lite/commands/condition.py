@@ -63,9 +63,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from mmdiff_lite.pipeline.conditional import condition_to_folder
 
-    for flag, value in (("--steps", args.steps), ("--batch-size", args.batch_size), ("--benchmark", args.benchmark)):
-        if value is not None and value < 1:
-            raise ValueError(f"{flag} must be at least 1, got {value}")
     if args.order is not None and args.sampler not in ("dpm_solver", "dpm_solver++"):
         raise ValueError(f"--order is an option of dpm_solver and dpm_solver++, not {args.sampler}")
     options = {"order": args.order} if args.order else {}

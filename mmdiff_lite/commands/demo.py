@@ -32,8 +32,6 @@ def run(args: argparse.Namespace) -> int:
     from mmdiff_lite.pipeline.export import check_pairs_folder
     from mmdiff_lite.utils import default_device
 
-    if args.n < 1:
-        raise ValueError(f"--n must be at least 1, got {args.n}")
     check_pairs_folder(args.out, args.overwrite)
     start = time.perf_counter()
     record = shipped_checkpoints().get("tiny")

@@ -43,9 +43,6 @@ def run(args: argparse.Namespace) -> int:
 
     from mmdiff_lite.pipeline.export import check_pairs_folder
 
-    for flag, value in (("--n", args.n), ("--steps", args.steps), ("--batch-size", args.batch_size)):
-        if value < 1:
-            raise ValueError(f"{flag} must be at least 1, got {value}")
     if args.order is not None and args.method not in ("dpm_solver", "dpm_solver++"):
         raise ValueError(f"--order is an option of dpm_solver and dpm_solver++, not {args.method}")
     shift = parse_shift(args.shift)

@@ -74,7 +74,7 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
                 return path / name
         raise FileNotFoundError(f"{path} holds no ema.safetensors or last.safetensors")
     if path.is_file():
-        return path
+        return _verify_if_shipped(path)
     if looks_like_path:
         raise FileNotFoundError(f"no such checkpoint file or run folder: {key}")
     names = ", ".join(shipped) or "none ship yet"
@@ -87,23 +87,22 @@ def model_from_config(cfg: dict) -> torch.nn.Module:
     return build_model(model_config(UNetConfig(**fixed)))
 
 
-def _shipped_file(path: Path) -> bool:
-    """Whether ``path`` is one of the kit's shipped files; if so it is sha256-checked here against the manifest
-    (the shipped files predate the per-file ``tensors_sha256`` header)."""
-    if path.resolve().parent != SHIPPED_DIR:
-        return False
-    for name, record in shipped_checkpoints().items():
-        entries = [(record["file"], record["sha256"], f"shipped checkpoint {name!r}")]
-        entries += [(e["file"], e["sha256"], f"snapshot {s} of {name!r}") for s, e in record.get("snapshots", {}).items()]
-        for file, sha, what in entries:
-            if file == path.name:
-                _verified(path, sha, what)
-                return True
-    return False
+def _verify_if_shipped(path: Path) -> Path:
+    """``path``, sha256-checked against the manifest when it is one of the kit's shipped files (they predate the
+    per-file ``tensors_sha256`` header); other files are checked by that header when loaded."""
+    if path.resolve().parent == SHIPPED_DIR:
+        for name, record in shipped_checkpoints().items():
+            entries = [(record["file"], record["sha256"], f"shipped checkpoint {name!r}")]
+            entries += [(e["file"], e["sha256"], f"snapshot {s} of {name!r}") for s, e in record.get("snapshots", {}).items()]
+            for file, sha, what in entries:
+                if file == path.name:
+                    return _verified(path, sha, what)
+    return path
 
 
 def _model_from_file(path: Path, device, which: str = "ema") -> tuple[torch.nn.Module, dict]:
-    state, meta = load_weights(path, device="cpu", which=which, verified=_shipped_file(Path(path)))
+    shipped = Path(path).resolve().parent == SHIPPED_DIR  # sha256-checked whole by the callers
+    state, meta = load_weights(path, device="cpu", which=which, verified=shipped)
     if "model_config" not in meta:
         raise ValueError(f"{path} has no model configuration in its header; was it written by mmdiff-lite?")
     model = model_from_config(meta["model_config"])

@@ -68,12 +68,12 @@ class Trainer:
                              "(the mmdiff-lite train command does)")
         self.cfg, self.out, self.progress, self.preview = cfg, Path(out), progress, preview
         self.folder = RunFolder(out)
-        if int(os.environ.get("RANK", "0")) == 0:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.rank == 0:
             resuming = self.folder.decide(resume, overwrite)
         else:  # the other processes of a DDP run follow rank 0's decision
             resuming = bool(resume) and self.folder.state.is_file()
-        self.world = int(os.environ.get("WORLD_SIZE", "1"))
-        self.rank = int(os.environ.get("RANK", "0"))
         if self.world > 1 and not dist.is_initialized():
             dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
         local = int(os.environ.get("LOCAL_RANK", "0"))
