@@ -69,28 +69,86 @@ def interact(fn: Callable[..., Any], *, expensive: bool = False, **controls: Any
     """``ipywidgets.interact`` that also runs headless, and returns ``fn``'s result with the defaults either way.
 
     ``controls`` map argument names to ipywidgets controls (whose ``value`` is the default) or to
-    plain values (fixed).  With a front end the widget is shown, ``fn`` runs once with the defaults and
+    plain values (fixed).  With a front end the controls are shown, ``fn`` runs once with the defaults and
     again on every change; without one ``fn`` is called once with the defaults, so CI executes the same code
     path a student sees first.  ``expensive=True`` (sampling, training, building models): sliders redraw
-    when released, not at every tick of a drag (``continuous_update=False``).
+    when released, not at every tick of a drag (``continuous_update=False``), and say that they are working.
+
+    What ``fn`` prints and displays is captured and shown as one ordinary output with a display id, which a
+    later change replaces in place (``update_display_data``).  No Output widget is involved, so a headless
+    executor (papermill, nbclient) sees the same plain outputs as a browser.
     """
     defaults = {k: getattr(c, "value", c) for k, c in controls.items()}
     if not has_frontend():
         print("(no widget front end: one call with the defaults " + ", ".join(f"{k}={v!r}" for k, v in defaults.items()) + ")")
         return fn(**defaults)
     import ipywidgets as widgets
+    from IPython.display import DisplayHandle, display
 
-    from IPython.display import display
-
-    fixed = {k: widgets.fixed(c) for k, c in controls.items() if not isinstance(c, widgets.Widget)}
     live = {k: c for k, c in controls.items() if isinstance(c, widgets.Widget)}
-    if expensive:
-        for c in live.values():
-            if hasattr(c, "continuous_update"):
-                c.continuous_update = False
-    panel = widgets.interactive(fn, **live, **fixed)  # calls fn once with the defaults; later moves redraw
+    for name, c in live.items():
+        if hasattr(c, "description") and not c.description:
+            c.description = name
+        if expensive and hasattr(c, "continuous_update"):
+            c.continuous_update = False
+    panel = widgets.VBox(list(live.values()))
+    panel.add_class("mmdiff-interact")  # what the browser test looks for
     display(panel)
-    return panel.result  # the defaults' result, as headless (ipywidgets.interact would return fn itself)
+    result, bundle = _captured(fn, defaults)
+    handle = DisplayHandle()
+    handle.display(bundle, raw=True)
+
+    def redraw(_change=None):
+        values = {**defaults, **{k: c.value for k, c in live.items()}}
+        if expensive:
+            handle.update({"text/html": bundle["text/html"] + "<p><i>working on the new values…</i></p>",
+                           "text/plain": "working on the new values…"}, raw=True)
+        try:
+            _, new = _captured(fn, values)
+        except Exception as e:  # a bad combination of values: say so where the output was, keep the controls alive
+            new = _bundle(f"{type(e).__name__}: {e}\n", [])
+        bundle.clear()
+        bundle.update(new)
+        handle.update(bundle, raw=True)
+
+    for c in live.values():
+        c.observe(redraw, names="value")
+    return result
+
+
+def _captured(fn: Callable[..., Any], kwargs: dict) -> tuple[Any, dict]:
+    """Call ``fn(**kwargs)`` and return (its result, what it printed and displayed as one mime bundle)."""
+    from IPython.utils.capture import capture_output
+
+    with capture_output(stdout=True, stderr=False, display=True) as cap:
+        result = fn(**kwargs)
+    return result, _bundle(cap.stdout, cap.outputs)
+
+
+def _bundle(text: str, outputs: list) -> dict:
+    """Printed ``text`` and rich ``outputs`` (IPython RichOutput) in one ``text/html`` + ``text/plain`` bundle."""
+    import base64
+    import html
+
+    parts, plain = [], []
+    if text:
+        parts.append(f"<pre>{html.escape(text)}</pre>")
+        plain.append(text)
+    for out in outputs:
+        data = out.data
+        if "text/html" in data:
+            parts.append(data["text/html"])
+        elif "image/png" in data or "image/jpeg" in data:
+            kind = "image/png" if "image/png" in data else "image/jpeg"
+            img = data[kind]
+            img = base64.b64encode(img).decode() if isinstance(img, bytes) else img
+            parts.append(f'<img src="data:{kind};base64,{img}"/>')
+        elif "image/svg+xml" in data:
+            parts.append(data["image/svg+xml"])
+        else:
+            parts.append(f"<pre>{html.escape(str(data.get('text/plain', '')))}</pre>")
+        plain.append(str(data.get("text/plain", "")))
+    return {"text/html": "\n".join(parts) or "<pre></pre>", "text/plain": "\n".join(plain)}
 
 
 def show_source(obj: Any):

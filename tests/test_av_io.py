@@ -20,23 +20,23 @@ def sine(freq, rate, seconds, channels=1):
 
 def test_wav_round_trip(tmp_path):
     a = sine(440, 8000, 0.5, channels=2)
-    mm.write_wav(tmp_path / "x.wav", a, 8000)
-    back, rate = mm.read_wav(tmp_path / "x.wav")
+    mm.data.write_wav(tmp_path / "x.wav", a, 8000)
+    back, rate = mm.data.read_wav(tmp_path / "x.wav")
     assert rate == 8000 and back.shape == a.shape
     assert (back - a).abs().max() < 1 / 32767 + 1e-6  # 16-bit PCM
     assert [p.name for p in tmp_path.iterdir()] == ["x.wav"]  # atomic: no temp file left
 
 
 def test_wav_read_resamples(tmp_path):
-    mm.write_wav(tmp_path / "x.wav", sine(256, 4096, 1.0), 4096)
-    back, rate = mm.read_wav(tmp_path / "x.wav", sample_rate=16000)
+    mm.data.write_wav(tmp_path / "x.wav", sine(256, 4096, 1.0), 4096)
+    back, rate = mm.data.read_wav(tmp_path / "x.wav", sample_rate=16000)
     assert rate == 16000 and back.shape == (1, 16000)
     assert (back - sine(256, 16000, 1.0)).abs()[:, 100:-100].max() < 0.01
 
 
 def test_resample_there_and_back():
     a = sine(256, 4096, 1.0)
-    back = mm.resample(mm.resample(a, 4096, 16000), 16000, 4096)
+    back = mm.data.resample(mm.data.resample(a, 4096, 16000), 16000, 4096)
     assert back.shape == a.shape and (back - a)[:, 50:-50].abs().max() < 0.01
 
 
@@ -84,17 +84,17 @@ def test_mp4_any_rate_and_channels(tmp_path):
 def test_mp4_without_sound_reads_as_an_error(tmp_path):
     mm.write_mp4(tmp_path / "n.mp4", torch.zeros(4, 3, 16, 16), None, 16, 4096)
     assert not probe(tmp_path / "n.mp4").has_audio
-    with pytest.raises(mm.MediaError, match="no audio stream"):
+    with pytest.raises(mm.data.MediaError, match="no audio stream"):
         mm.read_mp4(tmp_path / "n.mp4")
 
 
 def test_bad_clips_get_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="even"):
-        mm.encode_mp4(torch.zeros(4, 3, 15, 16), torch.zeros(1, 4096), 16, 4096)
+        mm.data.encode_mp4(torch.zeros(4, 3, 15, 16), torch.zeros(1, 4096), 16, 4096)
     with pytest.raises(ValueError, match=r"\(F, C, H, W\)"):
-        mm.encode_mp4(torch.zeros(3, 16, 16), torch.zeros(1, 4096), 16, 4096)
+        mm.data.encode_mp4(torch.zeros(3, 16, 16), torch.zeros(1, 4096), 16, 4096)
     (tmp_path / "bad.mp4").write_bytes(b"garbage" * 100)
-    with pytest.raises(mm.MediaError, match="bad.mp4: cannot open"):
+    with pytest.raises(mm.data.MediaError, match="bad.mp4: cannot open"):
         mm.read_mp4(tmp_path / "bad.mp4")
 
 

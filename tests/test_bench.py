@@ -66,14 +66,14 @@ def test_paired_differences_compare_rows_of_the_same_shift_seed_by_seed():
             {"sampler": "B", "shift": "none", "per_clip": {"f1": [0.5, 0.5, 0.5]}},
             {"sampler": "A", "shift": "random", "per_clip": {"f1": [0.0, 0.0, 0.0]}},
             {"sampler": "B", "shift": "random", "per_clip": {"f1": [1.0, 0.0, 0.5]}}]
-    mm.paired_differences(rows, "A")
+    mm.pipeline.paired_differences(rows, "A")
     assert [r["d_f1"] for r in rows] == [0.0, pytest.approx(0.0), 0.0, pytest.approx(0.5)]  # B - A within each shift
     assert rows[1]["se_d_f1"] == pytest.approx(mm.metrics.standard_error([-0.5, 0.0, 0.5]))
     assert rows[3]["se_d_f1"] == pytest.approx(mm.metrics.standard_error([1.0, 0.0, 0.5]))
     with pytest.raises(ValueError, match="choose one of A, B"):
-        mm.paired_differences(rows, "C")
+        mm.pipeline.paired_differences(rows, "C")
     assert {r["d_reference"] for r in rows} == {"A"}
-    mm.paired_differences(rows, "A", group_by=None)  # everything against the first A row (shift none)
+    mm.pipeline.paired_differences(rows, "A", group_by=None)  # everything against the first A row (shift none)
     assert [r["d_f1"] for r in rows] == [0.0, pytest.approx(0.0), pytest.approx(-0.5), pytest.approx(0.0)]
     assert {r["d_reference"] for r in rows} == {"A with shift none"}
 
@@ -89,8 +89,8 @@ def test_bench_sampling_compares_shift_modes_of_one_sampler(run_dir, tmp_path):
 
 
 def test_shift_none_is_shift_zero_and_random_differs():
-    model = mm.perturb_zero_layers(mm.build_model("tiny"), generator=torch.Generator().manual_seed(0))
-    run = lambda shift: mm.timed_generate(model, 2, shift=shift, method="ddim", steps=2, progress=False)  # noqa: E731
+    model = mm.model.perturb_zero_layers(mm.build_model("tiny"), generator=torch.Generator().manual_seed(0))
+    run = lambda shift: mm.pipeline.timed_generate(model, 2, shift=shift, method="ddim", steps=2, progress=False)  # noqa: E731
     (none, _, nfe), (zero, _, _), (rand, _, _) = run("none"), run(0), run("random")
     assert nfe == 2 and all(torch.equal(none[k], zero[k]) for k in none)
     assert not torch.equal(none["video"], rand["video"])
@@ -104,7 +104,7 @@ def test_shuffled_scores_are_the_chance_level_of_true_pairs():
     v, a = mm.reference_pairs(6)["true"]
     assert mm.sync_scores(v, a)["f1"] > 0.9
     chance, by_hand = mm.shuffled_scores(v, a), mm.sync_scores(v, a[[1, 2, 3, 4, 5, 0]])
-    assert all(chance[k] == by_hand[k] for k in mm.PAIRING_KEYS) and chance["f1"] < 0.6
+    assert all(chance[k] == by_hand[k] for k in mm.metrics.PAIRING_KEYS) and chance["f1"] < 0.6
     with pytest.raises(ValueError, match="at least 2"):
         mm.shuffled_scores(v[:1], a[:1])
 

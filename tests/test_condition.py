@@ -89,9 +89,9 @@ def test_cross_dependence_is_exactly_one_without_cross_attention():
     model = mm.build_model("tiny", cross_attention=False).eval()
     v, a = mm.reference_pairs(3, "tiny", seed=0)["true"]
     for given in ("audio", "video"):
-        assert mm.cross_dependence(model, {"video": v, "audio": a}, 300.0, given=given, seeds=(0,)) == 1.0
+        assert mm.pipeline.cross_dependence(model, {"video": v, "audio": a}, 300.0, given=given, seeds=(0,)) == 1.0
     trained, _ = mm.load_model("tiny")  # its sound depends on the picture (RS-MMA starts at zero, so random weights do not)
-    assert mm.cross_dependence(trained, {"video": v, "audio": a}, 300.0, given="video", seeds=(0,)) > 2.0
+    assert mm.pipeline.cross_dependence(trained, {"video": v, "audio": a}, 300.0, given="video", seeds=(0,)) > 2.0
 
 
 def test_conditioning_bench_writes_rows_and_resumes(tmp_path, monkeypatch):

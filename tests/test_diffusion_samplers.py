@@ -6,7 +6,7 @@ import mmdiff_lite as mm
 
 S = mm.linear_schedule()
 MU, SD = 0.5, 0.3
-GAUSS = mm.gaussian_eps_model(S, MU, SD)
+GAUSS = mm.diffusion.gaussian_eps_model(S, MU, SD)
 
 
 def _noise(n, d=1, seed=0, key="a"):
@@ -47,7 +47,7 @@ def test_dpm_solver_20_steps_is_as_good_as_ddpm_1000():
 def test_higher_order_beats_lower_order_against_the_exact_ode_solution():
     """For Gaussian data the probability-flow ODE has a closed-form solution; compare endpoints."""
     xT = _noise(4096)
-    exact = mm.gaussian_ode_map(xT["a"], 999.0, 0.0, S, MU, SD)
+    exact = mm.diffusion.gaussian_ode_map(xT["a"], 999.0, 0.0, S, MU, SD)
     for steps in (24, 48):
         errs = []
         for order in (1, 2, 3):
@@ -55,7 +55,7 @@ def test_higher_order_beats_lower_order_against_the_exact_ode_solution():
             errs.append((x - exact).abs().max().item())
         assert errs[0] > errs[1] > errs[2], (steps, errs)
     # and on a 2-D mixture (no closed form): against a 1000-step third-order reference
-    gmm = mm.two_moons_mixture()
+    gmm = mm.diffusion.two_moons_mixture()
     mf = gmm.model_fn(S)
     xT = _noise(1000, 2, seed=1, key="x")
     ref = mm.sample(mf, {"x": (1000, 2)}, schedule=S, method="dpm_solver", steps=1000, x_T=xT, order=3, solver="multistep")["x"]
@@ -68,7 +68,7 @@ def test_dpm_solver_convergence_rates():
     from mmdiff_lite.diffusion.samplers.dpm_solver import dpm_solver_sample
 
     xT = _noise(2048)
-    exact = mm.gaussian_ode_map(xT["a"], 999.0, 0.0, S, MU, SD)
+    exact = mm.diffusion.gaussian_ode_map(xT["a"], 999.0, 0.0, S, MU, SD)
     for order, steps in ((1, (16, 32)), (2, (16, 32)), (3, (24, 48))):
         e = [(dpm_solver_sample(GAUSS, dict(xT), S, n, order=order, spacing="logSNR")["a"] - exact).abs().max().item() for n in steps]
         assert e[0] / e[1] > 2 ** order * 0.6, (order, e)
@@ -86,7 +86,7 @@ def _diffusers_loop(sched, xT, model, ts):
 def test_ddim_matches_diffusers(spacing):
     from diffusers import DDIMScheduler
 
-    mf = mm.two_moons_mixture().model_fn(S)
+    mf = mm.diffusion.two_moons_mixture().model_fn(S)
     xT = torch.randn(256, 2, generator=torch.Generator().manual_seed(0))
     sched = DDIMScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4, beta_end=0.02,
                           clip_sample=False, set_alpha_to_one=True, timestep_spacing=spacing)
@@ -101,7 +101,7 @@ def test_ddim_matches_diffusers(spacing):
 def test_dpm_solver_multistep_matches_diffusers(algo, order, steps):
     from diffusers import DPMSolverMultistepScheduler
 
-    mf = mm.two_moons_mixture().model_fn(S)
+    mf = mm.diffusion.two_moons_mixture().model_fn(S)
     xT = torch.randn(256, 2, generator=torch.Generator().manual_seed(0))
     sched = DPMSolverMultistepScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4,
                                         beta_end=0.02, algorithm_type=algo, solver_order=order,
@@ -122,7 +122,7 @@ def test_sde_dpm_solver_pp_matches_diffusers_with_the_same_noise(order, steps):
     """SDE-DPM-Solver++ against diffusers' sde-dpmsolver++ step, both drawing noise from one seed."""
     from diffusers import DPMSolverMultistepScheduler
 
-    mf = mm.two_moons_mixture().model_fn(S)
+    mf = mm.diffusion.two_moons_mixture().model_fn(S)
     xT = torch.randn(256, 2, generator=torch.Generator().manual_seed(0))
     sched = DPMSolverMultistepScheduler(num_train_timesteps=1000, beta_schedule="linear", beta_start=1e-4,
                                         beta_end=0.02, algorithm_type="sde-dpmsolver++", solver_order=order,
@@ -181,7 +181,7 @@ def test_sample_contract_and_errors():
 def test_callback_replacement_pins_a_modality(method):
     """Replacement conditioning hook: overwriting 'video' every step leaves it exactly as given."""
     target = torch.full((3, 2), 0.25)
-    out = mm.sample(mm.gaussian_eps_model(S, 0.0, 1.0), {"video": (3, 2), "audio": (3, 4)}, schedule=S,
+    out = mm.sample(mm.diffusion.gaussian_eps_model(S, 0.0, 1.0), {"video": (3, 2), "audio": (3, 4)}, schedule=S,
                     method=method, steps=10, generator=0, callback=lambda i, t, x, x0: {"video": target})
     assert torch.equal(out["video"], target)
     assert out["audio"].abs().sum() > 0
@@ -190,8 +190,8 @@ def test_callback_replacement_pins_a_modality(method):
 def test_sliced_wasserstein_known_answers():
     g = torch.Generator().manual_seed(0)
     a = torch.randn(4000, 2, generator=g)
-    assert mm.sliced_wasserstein(a, a, generator=g) == 0.0
+    assert mm.diffusion.sliced_wasserstein(a, a, generator=g) == 0.0
     # a pure shift by d moves every projection by |<d, u>|; mean over directions = |d| * 2/pi in 2-D
     shifted = a + torch.tensor([1.0, 0.0])
-    w = mm.sliced_wasserstein(a, shifted, n_projections=2000, generator=g)
+    w = mm.diffusion.sliced_wasserstein(a, shifted, n_projections=2000, generator=g)
     assert w == pytest.approx(2 / torch.pi, rel=0.05)

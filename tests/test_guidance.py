@@ -8,7 +8,7 @@ import mmdiff_lite as mm
 from mmdiff_lite.diffusion.guidance import guidance_gradient, paper_guidance_weight
 
 S = mm.linear_schedule()
-TOY = mm.CorrelatedGaussian(0.9)
+TOY = mm.diffusion.CorrelatedGaussian(0.9)
 SHAPES = {"audio": (512, 1), "video": (512, 1)}
 RUNS = [("ddpm", 100, {}), ("ddim", 20, {"eta": 0.5}), ("dpm_solver", 20, {"order": 3}),
         ("dpm_solver", 12, {"order": 2, "solver": "multistep"}), ("dpm_solver++", 20, {"order": 2}),
@@ -32,9 +32,9 @@ def test_guidance_with_zero_strength_changes_nothing_bit_for_bit(method, steps, 
     plain = _run(method, steps, opts, lambda x_T: [])
     zero_alone = _run(method, steps, opts, lambda x_T: [mm.GradientGuidance(mm.Replacement(_given()), "audio", 0.0)])
     assert all(torch.equal(plain[k], zero_alone[k]) for k in plain)
-    rep = lambda x_T: mm.zero_shot_transforms(_given(), "audio", mm.Conditioning("replace"),
+    rep = lambda x_T: mm.diffusion.zero_shot_transforms(_given(), "audio", mm.Conditioning("replace"),
                                               fixed_noise={"video": x_T["video"].clone()})
-    rep_zero = lambda x_T: mm.zero_shot_transforms(_given(), "audio", mm.Conditioning("guide", 0.0),
+    rep_zero = lambda x_T: mm.diffusion.zero_shot_transforms(_given(), "audio", mm.Conditioning("guide", 0.0),
                                                    fixed_noise={"video": x_T["video"].clone()})
     a, b = _run(method, steps, opts, rep), _run(method, steps, opts, rep_zero)
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -49,7 +49,7 @@ def test_replacement_returns_the_given_modality_exactly(method, steps, opts, noi
     assert out["audio"].std() > 0.1
 
 
-class _Counter(mm.Transform):
+class _Counter(mm.diffusion.Transform):
     def __init__(self):
         self.times = []
 
@@ -75,7 +75,7 @@ def test_one_registry_feeds_the_benchmark_and_the_cli():
     from mmdiff_lite.commands.sample import register
     import argparse
 
-    assert mm.SAMPLER_TABLE == mm.benchmark_table()
+    assert mm.SAMPLER_TABLE == mm.diffusion.benchmark_table()
     assert [row[1] for row in mm.SAMPLER_TABLE][0] == "ddpm"  # the benchmark's reference comes first
     sub = argparse.ArgumentParser().add_subparsers()
     register(sub)
@@ -104,7 +104,7 @@ def test_guidance_gradient_matches_finite_differences(form):
     given = {"audio": torch.rand_like(x["audio"]) * 2 - 1}
     rep = mm.Replacement(given)
     guide = mm.GradientGuidance(rep, "video", 1.0, form=form)
-    info = mm.CallInfo(0, 400.0, 380.0, S)
+    info = mm.diffusion.CallInfo(0, 400.0, 380.0, S)
     x = rep.model_input(x, info)
     x = {k: v.detach().requires_grad_(k == "video") for k, v in x.items()}
 
@@ -141,7 +141,7 @@ def test_paper_form_is_the_ddpm_state_update_as_a_noise_prediction():
 
 def _toy_conditional(method, steps, opts, conditioning, given_value=1.5, n=4096):
     given = {"video": torch.full((n, 1), given_value)}
-    out = _run(method, steps, opts, lambda x_T: mm.zero_shot_transforms(
+    out = _run(method, steps, opts, lambda x_T: mm.diffusion.zero_shot_transforms(
         given, "audio", conditioning, fixed_noise={"video": x_T["video"].clone()},
         generator=torch.Generator().manual_seed(1)), n=n)
     return float(out["audio"].mean()), float(out["audio"].var())

@@ -146,7 +146,7 @@ def test_onset_between_frames_rounds_to_the_nearest_frame():
 
 
 def test_reference_table_rows_are_ordered_as_designed():
-    t = mm.reference_table(48, "tiny", seed=5)
+    t = mm.metrics.reference_table(48, "tiny", seed=5)
     assert t["true"]["f1"] >= 0.95 and t["shuffled (other clip's audio)"]["f1"] <= 0.5
     assert t["audio 1 frame late"]["f1_exact"] <= 0.05 and t["wrong pitch per colour"]["semantic"] <= 0.05
     assert max(t[k]["f1"] for k in ("frozen video", "silent audio", "noise (both)")) <= 0.05

@@ -192,7 +192,7 @@ def test_plot_masks_labels_each_panel_and_marks_segments():
 
     from mmdiff_lite.viz.model import plot_masks
 
-    tm = mm.token_mask(4, 2, 1, 3, 2)
+    tm = mm.model.token_mask(4, 2, 1, 3, 2)
     fig = plot_masks({"frame": mm.window_mask(4, 2, 1), "token": tm}, xlabel=["key segment", "key token"],
                      ylabel=["q segment", "q token"], blocks=[None, (3, 2)])
     a, b = fig.axes[:2]
@@ -226,7 +226,7 @@ def test_recomputed_attention_and_norms_give_the_stored_gradients():
     for recompute in (False, True):
         torch.manual_seed(0)  # the same initial weights
         model = mm.build_model("tiny", recompute_attention=recompute, prediction="eps")
-        mm.perturb_zero_layers(model, generator=torch.Generator().manual_seed(1))
+        mm.model.perturb_zero_layers(model, generator=torch.Generator().manual_seed(1))
         g = torch.Generator().manual_seed(2)
         x = {"video": torch.randn(2, *model.config.video_shape, generator=g),
              "audio": torch.randn(2, *model.config.audio_shape, generator=g)}

@@ -57,3 +57,45 @@ def test_start_prints_the_environment_record(capsys):
         assert key in out
     assert run.pick(smoke="s", cpu="c") == "s"
     assert run.finish() >= 0
+
+
+def test_live_interact_shows_one_output_that_a_change_replaces(monkeypatch):
+    """The live path displays fn's prints and figures as one ordinary output with a display id (no Output widget,
+    which a headless executor could wait on forever); a change updates that same output in place."""
+    import ipywidgets as widgets
+    from IPython.display import HTML, display
+
+    monkeypatch.setenv("MMDIFF_WIDGETS", "1")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    InteractiveShell.instance()  # a kernel's shell, so that fn's displays are captured as they are in a notebook
+    shown, updates = [], []
+
+    class Handle:
+        def display(self, obj, raw=False):
+            shown.append(dict(obj))
+
+        def update(self, obj, raw=False):
+            updates.append(dict(obj))
+
+    monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append(obj))
+    monkeypatch.setattr("IPython.display.DisplayHandle", Handle)
+
+    def fn(t):
+        print(f"t is {t}")
+        display(HTML(f"<b>{t}</b>"))
+        if t < 0:
+            raise ValueError("t must be >= 0")
+        return t
+
+    slider = widgets.IntSlider(value=2, min=-1, max=5)
+    assert nbk.interact(fn, expensive=True, t=slider) == 2
+    panel, first = shown
+    assert isinstance(panel, widgets.VBox) and slider.description == "t" and slider.continuous_update is False
+    assert "t is 2" in first["text/html"] and "<b>2</b>" in first["text/html"] and "t is 2" in first["text/plain"]
+    slider.value = 4
+    assert "working on the new values" in updates[0]["text/html"]  # expensive: says it is busy first
+    assert "<b>4</b>" in updates[-1]["text/html"] and "<b>2</b>" not in updates[-1]["text/html"]
+    slider.value = -1  # an error in a redraw is shown where the output was, not raised into the widget machinery
+    assert "ValueError: t must be &gt;= 0" in updates[-1]["text/html"]
+    assert len(shown) == 2  # every redraw replaced the one output; nothing new was displayed

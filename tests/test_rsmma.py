@@ -278,3 +278,30 @@ def test_swap_probe_reaches_exactly_the_windows_holding_one_swapped_segment(seed
         scaled[..., a * 4:(a + 1) * 4] *= 3  # changes the GroupNorm statistics of the whole clip
         v1, _ = block(video, scaled, gen())
     assert ((v1 - v0).abs().amax(dim=(1, 3, 4)) > 1e-9).all()
+
+
+def test_window_entropy_is_one_for_uniform_attention_and_matches_the_frame_maps():
+    from mmdiff_lite.model.inspect import _window_shares, rsmma_frame_attention, rsmma_window_entropy
+
+    g = torch.Generator().manual_seed(0)
+    block = perturb_zero_layers(RSMMA(32, 8, 4, shift=0), scale=0.5, generator=g).double()
+    video = torch.randn(2, 32, 8, 2, 2, generator=g, dtype=torch.float64)
+    audio = torch.randn(2, 32, 8 * 3, generator=g, dtype=torch.float64)
+    for r in (0, 3):
+        shares = _window_shares(block, video, audio, r)
+        frame = rsmma_frame_attention(block, video, audio, shift=r)
+        for key, p in shares.items():
+            assert torch.allclose(p.sum(-1), torch.ones_like(p[..., 0]))
+            lq = p.shape[2] // 8
+            mean = p.unflatten(2, (8, lq)).mean((0, 1, 3))  # (F, S): averaged as the frame maps are
+            window = (torch.arange(8)[:, None] + r + torch.arange(4)) % 8
+            assert torch.allclose(mean, frame[key].gather(1, window))  # two computations, one answer
+        h = rsmma_window_entropy(block, video, audio, r)
+        assert all(0 < v < 1 for v in h.values())
+    with torch.no_grad():  # no queries: every key scores the same, the mass spreads evenly, the entropy is log S
+        block.qkv_v.weight[:32].zero_(), block.qkv_v.bias[:32].zero_(), block.qkv_a.weight[:32].zero_(), block.qkv_a.bias[:32].zero_()
+    assert all(abs(v - 1) < 1e-9 for v in rsmma_window_entropy(block, video, audio, 2).values())
+    with torch.no_grad():  # queries and keys so large that each query picks one segment: entropy near 0
+        block.qkv_v.weight.mul_(0).add_(torch.randn(block.qkv_v.weight.shape, generator=g, dtype=torch.float64) * 50)
+        block.qkv_a.weight.mul_(0).add_(torch.randn(block.qkv_a.weight.shape, generator=g, dtype=torch.float64) * 50)
+    assert all(v < 0.2 for v in rsmma_window_entropy(block, video, audio, 2).values())

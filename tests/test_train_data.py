@@ -70,7 +70,7 @@ def test_real_clips_are_drawn_once_per_epoch_in_a_seeded_order(tiny_clips):
 def test_training_on_prepared_clips_writes_previews_without_benchmark_scores(tiny_clips, tmp_path):
     out, _ = tiny_clips
     cfg = train_config("tiny", steps=2, data_dir=str(out), preview_every=2, preview_n=2, **SMALL)
-    Trainer(cfg, tmp_path, progress=False, preview=mm.write_preview).run()
+    Trainer(cfg, tmp_path, progress=False, preview=mm.pipeline.write_preview).run()
     log = _log(tmp_path)
     losses = [r["loss"] for r in log if "loss" in r]
     assert len(losses) == 2 and all(np.isfinite(losses))
@@ -87,7 +87,7 @@ def test_previews_of_the_benchmark_are_playable_and_scored(tmp_path):
     cfg = train_config("tiny", steps=2, preview_every=1, preview_n=2, **SMALL)
     with pytest.raises(ValueError, match="needs a preview writer"):
         Trainer(cfg, tmp_path, progress=False)  # the trainer knows no generation: a layer above hands it in
-    Trainer(cfg, tmp_path, progress=False, preview=mm.write_preview).run()
+    Trainer(cfg, tmp_path, progress=False, preview=mm.pipeline.write_preview).run()
     previews = [r for r in _log(tmp_path) if "preview" in r]
     assert [r["step"] for r in previews] == [1, 2]
     for step in (1, 2):

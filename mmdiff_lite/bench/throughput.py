@@ -28,8 +28,8 @@ def recipe_config(preset: str, options: dict | None = None, **fields):
     """The training recipe ``preset`` with ``fields`` and ``options`` (TrainConfig fields or else model options,
     as ``--set`` gives them); unknown model options get one clear error."""
     train_opts, model_opts = _split_options(options or {})
-    cfg = train_config(preset, **fields, **train_opts,
-                       model_overrides={**train_opts.get("model_overrides", {}), **model_opts} or None)
+    model_overrides = {**train_opts.pop("model_overrides", {}), **model_opts}
+    cfg = train_config(preset, **fields, **train_opts, **({"model_overrides": model_overrides} if model_overrides else {}))
     model_config(cfg.preset, **cfg.model_overrides)
     return cfg
 

@@ -74,7 +74,7 @@ def time_to_sync(out: str | Path, preset: str = "tiny", *, eval_every: int = 250
             started = time.perf_counter()
             pairs = generate(trainer.ema.model, n, method="dpm_solver", steps=20, seed=eval_seed,
                              schedule=trainer.schedule, progress=False)
-            scores = score_pairs_with_chance(pairs, cfg.data_preset or cfg.preset)
+            scores = score_pairs_with_chance(pairs, trainer.data_preset)
             scores.pop("per_clip")
             rows.append({"step": step, "train_seconds": round(trainer.wall, 2),
                          "eval_seconds": round(time.perf_counter() - started, 2), **scores})

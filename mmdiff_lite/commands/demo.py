@@ -14,7 +14,7 @@ import time
 from ..fields import at_least
 
 NO_TINY = ("no shipped `tiny` checkpoint in this kit: train one (mmdiff-lite train --preset tiny --out runs/tiny) and "
-           "ship it (python -c \"import mmdiff_lite as mm; mm.ship('runs/tiny', 'tiny', command='...', scores={})\")")
+           "ship it (python -c \"import mmdiff_lite as mm; mm.pipeline.checkpoints.ship('runs/tiny', 'tiny', command='...', scores={})\")")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

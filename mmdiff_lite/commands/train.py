@@ -21,7 +21,7 @@ from .options import parse_overrides
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model (resumable; DDP under torchrun)", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", default="tiny", help="training recipe and model preset: tiny or paper (default: tiny)")
+    p.add_argument("--preset", default="tiny", help="training recipe and model preset: tiny, small, ref-small or paper (default: tiny)")
     p.add_argument("--steps", type=at_least(1), help="train until this many optimizer steps")
     p.add_argument("--batch-size", type=at_least(1), help="global batch size (all processes and accumulation)")
     p.add_argument("--accumulation", type=at_least(1), help="gradient accumulation steps")
@@ -59,12 +59,13 @@ def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.model)
     if args.no_cross_attention:
         overrides["cross_attention"] = False
-    cfg = train_config(args.preset, steps=args.steps, batch_size=args.batch_size, accumulation=args.accumulation,
-                       lr=args.lr, warmup_steps=args.warmup_steps, ema_decay=args.ema_decay,
-                       loss_weighting=args.loss_weighting, seed=args.seed, data_dir=args.data_dir,
-                       flip_prob=args.flip_prob, amp=args.amp, log_every=args.log_every, ckpt_every=args.ckpt_every,
-                       preview_every=args.preview_every, preview_n=args.preview_n, snapshot_every=args.snapshot_every,
-                       model_overrides=overrides or None)
+    given = dict(steps=args.steps, batch_size=args.batch_size, accumulation=args.accumulation, lr=args.lr,
+                 warmup_steps=args.warmup_steps, ema_decay=args.ema_decay, loss_weighting=args.loss_weighting,
+                 seed=args.seed, data_dir=args.data_dir, flip_prob=args.flip_prob, amp=args.amp,
+                 log_every=args.log_every, ckpt_every=args.ckpt_every, preview_every=args.preview_every,
+                 preview_n=args.preview_n, snapshot_every=args.snapshot_every, model_overrides=overrides or None)
+    # an option left off the command line (None here) keeps the preset's value
+    cfg = train_config(args.preset, **{k: v for k, v in given.items() if v is not None})
     model_config(cfg.preset, **cfg.model_overrides)  # fail fast, one line, on unknown model options
     summary = train(cfg, args.out, resume=args.resume, progress=not args.no_progress, preview=write_preview,
                     overwrite=args.overwrite)

@@ -102,6 +102,17 @@ PRESETS: dict[str, ClipConfig] = {
         name="tiny", num_frames=16, height=16, width=16, fps=16.0, sample_rate=4096, audio_samples=4096,
         crossing_frames=(8, 20),
     ),
+    # The `small` model's clips: 16 frames of 32x32 at 16 fps and 1 s of 8192 Hz audio.
+    "small": ClipConfig(
+        name="small", num_frames=16, height=32, width=32, fps=16.0, sample_rate=8192, audio_samples=8192,
+        ball_radius=4.0, crossing_frames=(8, 20),
+    ),
+    # The `ref-small` model's clips (the authors' network shrunk for speed comparisons): 8 frames of 32x32
+    # at 20 fps and 0.4 s of 16 kHz audio.
+    "ref-small": ClipConfig(
+        name="ref-small", num_frames=8, height=32, width=32, fps=20.0, sample_rate=16000, audio_samples=6400,
+        pitches=(400.0, 800.0, 1600.0), ball_radius=4.0, crossing_frames=(4, 8), impacts=(1, 2), tone_seconds=0.04,
+    ),
     # The paper's shapes: 16 frames of 64x64 at 10 fps and 1.6 s of 16 kHz audio.
     "paper": ClipConfig(
         name="paper", num_frames=16, height=64, width=64, fps=10.0, sample_rate=16000, audio_samples=25600,

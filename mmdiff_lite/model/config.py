@@ -21,6 +21,8 @@ __all__ = ["UNetConfig", "MODEL_PRESETS", "model_config", "model_preset_names"]
 class UNetConfig:
     """Everything that decides the coupled U-Net's shape, cost and behaviour.
 
+    * ``clip``: the name of the clip preset (:func:`mmdiff_lite.data.clip_preset`) whose clips the model takes:
+      the trainer draws the synthetic benchmark of that preset and scores its pairs with it.
     * ``video_shape`` ``(F, C, H, W)`` and ``audio_shape`` ``(C, T)``: one clip.
     * ``channels``, ``channel_mult``, ``num_blocks``: the width per level and the residual blocks
       per level (the decoder has one more per level, as in every ADM-style U-Net).
@@ -48,6 +50,7 @@ class UNetConfig:
     """
 
     name: str = "custom"
+    clip: str = "paper"  # the clip preset (mmdiff_lite.data.clip_preset) whose clips this model takes
     video_shape: tuple[int, int, int, int] = (16, 3, 64, 64)
     audio_shape: tuple[int, int] = (1, 25600)
     channels: int = 128
@@ -158,7 +161,7 @@ class UNetConfig:
 
 
 def _presets() -> dict[str, UNetConfig]:
-    paper = UNetConfig(name="paper", dropout=0.1, recompute_attention=True)
+    paper = UNetConfig(name="paper", clip="paper", dropout=0.1, recompute_attention=True)
     return {
         # The synthetic benchmark's clips (16 frames of 16x16 at 16 fps, 4096 Hz audio), sized so a
         # training step at batch 16 takes a fraction of a second on 2 CPU cores. Circular temporal
@@ -168,13 +171,13 @@ def _presets() -> dict[str, UNetConfig]:
         # and a block cannot tell which shift it drew, so with R random the tiny model learned colour-pitch
         # but no timing (notebooks 05 and 07 measure both).
         "tiny": UNetConfig(
-            name="tiny", video_shape=(16, 3, 16, 16), audio_shape=(1, 4096), channels=16,
+            name="tiny", clip="tiny", video_shape=(16, 3, 16, 16), audio_shape=(1, 4096), channels=16,
             channel_mult=(1, 2, 2), num_blocks=1, windows=(None, 1, 4), attention_levels=(2,),
             dropout=0.0, temporal_padding="circular", prediction="v", shift="none",
         ),
         # A small GPU: 16 frames of 32x32, 8192 Hz audio (1 s at 16 fps), half the paper's width.
         "small": UNetConfig(
-            name="small", video_shape=(16, 3, 32, 32), audio_shape=(1, 8192), channels=64,
+            name="small", clip="small", video_shape=(16, 3, 32, 32), audio_shape=(1, 8192), channels=64,
             channel_mult=(1, 2, 3, 4), num_blocks=2, windows=(None, 1, 4, 8), dropout=0.1,
             temporal_padding="circular",
         ),
@@ -182,7 +185,7 @@ def _presets() -> dict[str, UNetConfig]:
         "paper": paper,
         # The authors' architecture shrunk, for speed comparisons with their code at equal work.
         "ref-small": UNetConfig(
-            name="ref-small", video_shape=(8, 3, 32, 32), audio_shape=(1, 6400), channels=32,
+            name="ref-small", clip="ref-small", video_shape=(8, 3, 32, 32), audio_shape=(1, 6400), channels=32,
             channel_mult=(1, 2, 2), num_blocks=1, windows=(None, 1, 4), attention_levels=(1, 2),
             dropout=0.1, recompute_attention=True,
         ),

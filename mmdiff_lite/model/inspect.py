@@ -6,6 +6,7 @@ Taught in: notebooks/04_coupled_unet.ipynb, notebooks/05_rs_mma.ipynb
 from __future__ import annotations
 
 import copy
+import math
 from collections import OrderedDict
 
 import torch
@@ -15,7 +16,7 @@ from .rsmma import RSMMA, token_mask
 
 __all__ = ["top_blocks", "block_contents", "trace_shapes", "parameter_table", "parameter_groups",
            "audio_encoder_chain", "measured_receptive_field", "gradient_support", "rsmma_frame_attention",
-           "rsmma_swap_probe", "example_pair"]
+           "rsmma_swap_probe", "example_pair", "rsmma_window_entropy", "rsmma_inputs"]
 
 
 def top_blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -195,6 +196,63 @@ def rsmma_frame_attention(block: RSMMA, video: torch.Tensor, audio: torch.Tensor
         frame = probs.unflatten(-1, (f, lk)).sum(-1).unflatten(-2, (f, lq)).mean(-2)  # (B, h, F, F)
         out[key] = frame.mean((0, 1))
     return out
+
+
+def _window_shares(block: RSMMA, video: torch.Tensor, audio: torch.Tensor, shift: int) -> dict[str, torch.Tensor]:
+    """Per direction, each query token's attention summed over the tokens of each key segment inside its window:
+    ``(B, heads, F * Lq, S)``, rows summing to 1 (not averaged, unlike :func:`rsmma_frame_attention`)."""
+    f, s = video.shape[2], block.window
+    (qv, kv, _), (qa, ka, _) = block.qkv(video, audio)
+    out = {}
+    for key, q, k in (("video->audio", qv, ka), ("audio->video", qa, kv)):
+        lq, lk = q.shape[2] // f, k.shape[2] // f
+        logits = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
+        mask = token_mask(f, s, shift, lq, lk, device=q.device)
+        probs = logits.masked_fill(~mask, float("-inf")).softmax(-1).unflatten(-1, (f, lk)).sum(-1)  # (B, h, F*Lq, F)
+        frame_of_query = torch.arange(f, device=q.device).repeat_interleave(lq)
+        window = (frame_of_query[:, None] + shift + torch.arange(s, device=q.device)) % f  # (F*Lq, S): key segments
+        out[key] = probs.gather(-1, window.expand(*probs.shape[:2], -1, -1))
+    return out
+
+
+@torch.no_grad()
+def rsmma_window_entropy(block: RSMMA, video: torch.Tensor, audio: torch.Tensor, shift: int) -> dict[str, float]:
+    """How concentrated one RS-MMA block's attention is on particular key segments of its window.
+
+    For every clip, head and query token: the entropy of its attention mass over the S key segments of its window,
+    divided by log S (1: spread evenly over the window, 0: all on one segment), then averaged.  Unlike the
+    averaged maps of :func:`rsmma_frame_attention`, whose mean over tokens and heads would hide queries that each
+    pick a different segment, this is per query.  A block with S = 1 has nothing to choose: ``nan``.
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    if block.window == 1:
+        return {"video->audio": float("nan"), "audio->video": float("nan")}
+    out = {}
+    for key, p in _window_shares(block, video, audio, shift).items():
+        p = p.clamp_min(1e-30)
+        out[key] = (-(p * p.log()).sum(-1) / math.log(block.window)).mean().item()
+    return out
+
+
+def rsmma_inputs(model: nn.Module, pair: dict, t: torch.Tensor) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """The (video, audio) features each RS-MMA block of ``model`` receives in one forward pass on ``pair`` at ``t``,
+    by block name (forward hooks: functions a module calls after each forward, here to keep its inputs).
+
+    Taught in: notebooks/05_rs_mma.ipynb
+    """
+    from .unet import rsmma_modules
+
+    captured, hooks = {}, []
+    for name, block in rsmma_modules(model):
+        hooks.append(block.register_forward_hook(lambda mod, inp, out, name=name: captured.update({name: (inp[0], inp[1])})))
+    try:
+        with torch.no_grad():
+            model(pair, t)
+    finally:
+        for h in hooks:
+            h.remove()
+    return captured
 
 
 @torch.no_grad()

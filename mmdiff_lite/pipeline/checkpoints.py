@@ -16,7 +16,7 @@ import torch
 
 from ..diffusion import Schedule, get_schedule
 from ..model import build_model, model_config
-from ..model.config import UNetConfig
+from ..model.config import MODEL_PRESETS, UNetConfig
 from ..train.checkpoint import load_weights, save_weights, snapshot_path, snapshot_steps
 from ..train.run_folder import log_records
 from ..utils import atomic_path, sha256_file, write_json
@@ -84,7 +84,15 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
 def model_from_config(cfg: dict) -> torch.nn.Module:
     """Rebuild a coupled U-Net from the configuration dict stored in a checkpoint header."""
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
-    return build_model(model_config(UNetConfig(**fixed)))
+    return build_model(model_config(UNetConfig(**_with_clip(fixed))))
+
+
+def _with_clip(cfg: dict) -> dict:
+    """A stored model configuration with its clip preset: files written before ``UNetConfig.clip`` existed take the
+    one their model preset names."""
+    if "clip" in cfg:
+        return cfg
+    return {**cfg, "clip": MODEL_PRESETS[cfg["name"]].clip if cfg.get("name") in MODEL_PRESETS else UNetConfig.clip}
 
 
 def _verify_if_shipped(path: Path) -> Path:
@@ -155,7 +163,7 @@ def shipped_log(name: str) -> list[dict]:
 
 def sampling_setup(meta: dict) -> tuple[Schedule, str]:
     """(the noise schedule a checkpoint was trained with, the clip preset its pairs are scored with)."""
-    preset = meta.get("train_config", {}).get("data_preset") or meta["model_config"]["name"]
+    preset = meta.get("train_config", {}).get("data_preset") or _with_clip(meta["model_config"])["clip"]
     return get_schedule(meta.get("schedule", "linear")), preset
 
 

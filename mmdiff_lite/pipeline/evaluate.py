@@ -17,7 +17,7 @@ from ..diffusion import Schedule, benchmark_table, linear_schedule, q_sample
 from ..metrics.reference import PAIRING_KEYS, shuffled_scores
 from ..metrics.sync import HEADLINE_KEYS, paired_difference, standard_error, sync_scores
 from ..model import shift_mode
-from ..utils import tqdm
+from ..utils import derive_seed, make_generator, tqdm
 from .generate import generate, model_fn_of
 
 __all__ = ["SAMPLER_TABLE", "timed_generate", "score_generated", "score_pairs_with_chance", "paired_differences", "compare_samplers",
@@ -138,8 +138,8 @@ def noise_prediction(model: torch.nn.Module, clips: dict, t: float, *, noise_see
     device = next(model.parameters()).device
     n = clips["video"].shape[0]
     tt = torch.full((n,), float(t), dtype=torch.float64)
-    xt, eps = q_sample(clips, tt, schedule, generator=torch.Generator().manual_seed(int(noise_seed)))
-    shift_gen = torch.Generator(device=device).manual_seed(int(shift_seed))
+    xt, eps = q_sample(clips, tt, schedule, generator=make_generator(derive_seed(noise_seed, "noise")))
+    shift_gen = make_generator(derive_seed(shift_seed, "shift"), device)  # unrelated to the noise even when the seeds agree
     fn = model_fn_of(model, shift_generator=shift_gen, schedule=schedule)
     was_training = model.training
     model.eval()

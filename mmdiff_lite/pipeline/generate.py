@@ -90,9 +90,9 @@ def _generate(model, n, method, steps, seed, schedule, batch_size, progress, giv
     batches = range(0, n, batch_size)
     for b, start in enumerate(tqdm(batches, desc=f"{method} x{steps}", disable=not progress, leave=False)):
         m = min(batch_size, n - start)
-        gen = make_generator(seed * 100_003 + b, device)
+        gen = make_generator(derive_seed(seed, "noise", b), device)
         shapes = {"video": (m, *cfg.video_shape), "audio": (m, *cfg.audio_shape)}
-        fn = model_fn_of(model, shift_generator=make_generator(seed * 100_003 + b + 7, device), schedule=schedule)
+        fn = model_fn_of(model, shift_generator=make_generator(derive_seed(seed, "shift", b), device), schedule=schedule)
         x_T = initial_noise(shapes, gen, device)
         transforms = []
         if given:

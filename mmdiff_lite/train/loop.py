@@ -34,7 +34,7 @@ class TrainingDiverged(ValueError):
     """A non-finite loss or gradient norm: training stops at that step and nothing of it is saved."""
 
 #: Options that may change when a run is resumed (everything else must match for an exact resume).
-RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n", "snapshot_every"}
+RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n", "snapshot_every", "compile"}
 
 
 def min_snr_weight(snr: torch.Tensor, gamma: float, prediction: str = "eps") -> torch.Tensor:
@@ -83,10 +83,11 @@ class Trainer:
             raise ValueError(f"batch size {cfg.batch_size} must divide by processes x accumulation ({self.world} x {cfg.accumulation})")
         self.micro = int(per_rank)
         self.schedule = get_schedule(cfg.schedule)
-        self.source = make_source(cfg.data_preset or cfg.preset, cfg.data_dir, cfg.seed, cfg.flip_prob)
         torch.manual_seed(derive_seed(cfg.seed, "init") % 2**63)
         self.model = build_model(cfg.preset, **cfg.model_overrides).to(self.device)
         mc = self.model.config
+        self.data_preset = cfg.data_preset or mc.clip  # the model preset names its clip preset
+        self.source = make_source(self.data_preset, cfg.data_dir, cfg.seed, cfg.flip_prob)
         if tuple(mc.video_shape) != self.source.video_shape or tuple(mc.audio_shape) != self.source.audio_shape:
             raise ValueError(f"the data's clips {self.source.video_shape} + {self.source.audio_shape} do not fit model "
                              f"preset {cfg.preset!r} ({tuple(mc.video_shape)} + {tuple(mc.audio_shape)}); choose matching presets")
@@ -96,6 +97,8 @@ class Trainer:
         if self.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        if cfg.compile:  # the same network and bits of state, run through torch.compile (compiled on the first steps)
+            self.net = torch.compile(self.net)
         self.amp_dtype, self.scaler = self._amp()
         self.step, self.wall = 0, 0.0
         if resuming:
@@ -228,7 +231,7 @@ class Trainer:
         given to the trainer (a layer above it: generation and export); on the synthetic benchmark their
         scores also go to the log."""
         synthetic = self.cfg.data_dir is None
-        preset = (self.cfg.data_preset or self.cfg.preset) if synthetic else self.source.dataset.manifest["preset"]
+        preset = self.data_preset if synthetic else self.source.dataset.manifest["preset"]
         metrics = self.preview(self.ema.model, preview_path(self.out, self.step), n=self.cfg.preview_n, preset=preset,
                                schedule=self.schedule, score=synthetic, extra={"step": self.step})
         self._log({"step": self.step, "preview": metrics["scores"] or {}})

@@ -127,11 +127,32 @@ def check_notebook(browser, url: str, work: Path, name: str, out: Path, timeout_
     video = check_video_with_sound(page)
     if video.get("found"):
         page.locator("video").first.screenshot(path=str(out / f"{stem}-video.png"))
+    redrew = None
     if sliders:
-        page.locator(".jp-OutputArea .widget-interact").first.screenshot(path=str(out / f"{stem}-widget.png"))
+        page.locator(".jp-OutputArea .mmdiff-interact").first.screenshot(path=str(out / f"{stem}-widget.png"))
+        redrew = check_redraw(page, timeout_s)
+        page.locator(".jp-OutputArea .mmdiff-interact").first.screenshot(path=str(out / f"{stem}-widget-moved.png"))
     page.close()
     return {"notebook": name, "seconds": round(seconds, 1), "errors": [f"{e['ename']}: {e['evalue']}" for e in errors],
-            "never_ran": never_ran, "sliders": sliders, "video": video}
+            "never_ran": never_ran, "sliders": sliders, "video": video, "redrew": redrew}
+
+
+def check_redraw(page, timeout_s: float) -> bool:
+    """Move the first slider of the first widget one step with the keyboard, as a student would, and wait for the
+    output beside it to change (the live path's redraw, replaced in place)."""
+    cell = page.locator(".jp-CodeCell", has=page.locator(".mmdiff-interact")).first
+    outputs = cell.locator(".jp-OutputArea-output")
+    before = outputs.all_inner_texts()
+    handle = cell.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
+    handle.click()
+    page.keyboard.press("ArrowRight")
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        now = outputs.all_inner_texts()
+        if now != before and not any("working on the new values" in t for t in now):
+            return True
+        time.sleep(1.0)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,6 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     failures += [f"{r['notebook']}: code cells {r['never_ran']} never ran" for r in report if r["never_ran"]]
     if not any(r["sliders"] > 0 for r in report):
         failures.append("no slider widget rendered in any notebook")
+    if not any(r["redrew"] for r in report):
+        failures.append("moving a slider redrew no widget's output")
     if not any(r["video"].get("audio_bytes", 0) > 0 and r["video"].get("video_bytes", 0) > 0 for r in report):
         failures.append(f"no <video> played with picture and sound: {[r['video'] for r in report]}")
     for f in failures:
