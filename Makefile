@@ -15,7 +15,7 @@ SMOKE_ENV := MMDIFF_BUDGET=smoke MMDIFF_FIGURES=$(CURDIR)/build/figures
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_NOTEBOOKS := 00_quickstart.ipynb 05_rs_mma.ipynb
 
-.PHONY: setup demo test unit smoke nbval browser browser-test student lab notebooks bench clean
+.PHONY: setup demo test unit smoke nbval browser browser-test student lab notebooks bench gpu-check clean
 
 setup: $(STAMP)
 
@@ -74,6 +74,10 @@ student: setup
 
 lab: setup
 	$(BIN)/jupyter lab notebooks
+
+# The GPU path in one run (< 8 min on one GPU): tests/test_cuda.py, trainer throughput, time to sync; build/gpu-check/.
+gpu-check: setup
+	$(BIN)/python -m mmdiff_lite.bench.gpu_check --out build/gpu-check
 
 bench: setup
 	$(BIN)/mmdiff-lite bench --help

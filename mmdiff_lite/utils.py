@@ -47,6 +47,7 @@ def tqdm(*args, **kwargs):
         from tqdm.std import tqdm as bar
         if "ipykernel" in sys.modules:  # a notebook run headless keeps every redraw: redraw rarely (and at the end)
             kwargs.setdefault("mininterval", 60.0)
+            kwargs.setdefault("delay", kwargs["mininterval"])  # no first frame at 0%: the first after a minute, the last at the end
             if kwargs.get("leave") is False:  # an inner bar that clears itself would leave its first frame ("0%")
                 kwargs["disable"] = True
     return bar(*args, **kwargs)

@@ -138,3 +138,16 @@ def test_time_to_sync_resumes_its_curve_and_keeps_training_and_evaluation_time_a
     rows = [{"step": 4, "f1": 0.8, "semantic": 0.6}, {"step": 2, "f1": 0.2, "semantic": 0.9},
             {"step": 6, "f1": 0.7, "semantic": 0.7}, {"step": 8, "f1": 0.9, "semantic": 0.9}]
     assert first_sync(rows)["step"] == 6  # both goals at once, the earliest such step
+
+
+def test_gpu_check_refuses_to_run_without_a_gpu(tmp_path, capsys):
+    import torch
+
+    from mmdiff_lite.bench import gpu_check
+
+    if torch.cuda.is_available():
+        import pytest
+
+        pytest.skip("a GPU is here: make gpu-check runs for real")
+    assert gpu_check.main(["--out", str(tmp_path / "g")]) == 2
+    assert "no CUDA device" in capsys.readouterr().err and not (tmp_path / "g").exists()
