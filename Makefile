@@ -9,9 +9,6 @@ NOTEBOOKS := $(sort $(wildcard notebooks/[0-9]*.ipynb))
 # Per-run settings the notebooks read (see mmdiff_lite/notebook.py).
 SMOKE_ENV := MMDIFF_BUDGET=smoke MMDIFF_FIGURES=$(CURDIR)/build/figures
 
-# Notebooks whose live-widget run is skipped in `make smoke` (they still run headless there and under nbval): in
-# 07 the widget cell's pair player deadlocks nbclient now and then (the kernel idle, nbclient waiting for a reply;
-# an upstream issue of nbclient with widget output, e.g. jupyter/nbconvert#2029). The browser test covers the path.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_NOTEBOOKS := 00_quickstart.ipynb 05_rs_mma.ipynb
 

@@ -1,5 +1,6 @@
 """The GPU path: autocast with gradient scaling, pinned memory, SDPA, torch.compile and nccl.  Skipped without CUDA;
 ``make gpu-check`` runs this file on a lent GPU (see DEVELOPERS.md)."""
+import json
 import os
 import subprocess
 import sys
@@ -22,7 +23,7 @@ def test_training_steps_on_cuda_are_finite_under_each_autocast(tmp_path, amp):
     trainer = Trainer(mm.train_config("tiny", steps=4, batch_size=4, log_every=1, amp=amp), tmp_path / "r", progress=False)
     assert trainer.device.type == "cuda" and next(trainer.model.parameters()).is_cuda
     trainer.run()
-    log = [__import__("json").loads(line) for line in (tmp_path / "r" / "log.jsonl").read_text().splitlines()]
+    log = [json.loads(line) for line in (tmp_path / "r" / "log.jsonl").read_text().splitlines()]
     assert len(log) == 4 and all(torch.isfinite(torch.tensor(r["loss"])) for r in log)
     assert (trainer.scaler is not None) == (amp == "fp16")  # gradient scaling only where fp16 needs it
 
@@ -56,7 +57,7 @@ def test_compiled_training_matches_eager(tmp_path):
         out = tmp_path / f"c{compiled}"
         Trainer(mm.train_config("tiny", steps=3, batch_size=4, log_every=1, amp="off", compile=compiled), out,
                 progress=False).run()
-        losses[compiled] = [__import__("json").loads(line)["loss"] for line in (out / "log.jsonl").read_text().splitlines()]
+        losses[compiled] = [json.loads(line)["loss"] for line in (out / "log.jsonl").read_text().splitlines()]
     assert losses[True] == pytest.approx(losses[False], rel=2e-2)
 
 

@@ -186,15 +186,21 @@ def rsmma_frame_attention(block: RSMMA, video: torch.Tensor, audio: torch.Tensor
     Taught in: notebooks/05_rs_mma.ipynb
     """
     f = video.shape[2]
+    return {key: probs.unflatten(-2, (f, probs.shape[2] // f)).mean(-2).mean((0, 1))  # (F, F)
+            for key, probs in _segment_attention(block, video, audio, shift).items()}
+
+
+def _segment_attention(block: RSMMA, video: torch.Tensor, audio: torch.Tensor, shift: int) -> dict[str, torch.Tensor]:
+    """Per direction, each query token's attention (explicit masked softmax) summed over the tokens of each key
+    segment: ``(B, heads, F * Lq, F)``, rows summing to 1, zero outside the window."""
+    f = video.shape[2]
     (qv, kv, _), (qa, ka, _) = block.qkv(video, audio)
     out = {}
     for key, q, k in (("video->audio", qv, ka), ("audio->video", qa, kv)):
         lq, lk = q.shape[2] // f, k.shape[2] // f
         logits = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
         mask = token_mask(f, block.window, shift, lq, lk, device=q.device)
-        probs = logits.masked_fill(~mask, float("-inf")).softmax(-1)  # (B, h, F*Lq, F*Lk)
-        frame = probs.unflatten(-1, (f, lk)).sum(-1).unflatten(-2, (f, lq)).mean(-2)  # (B, h, F, F)
-        out[key] = frame.mean((0, 1))
+        out[key] = logits.masked_fill(~mask, float("-inf")).softmax(-1).unflatten(-1, (f, lk)).sum(-1)
     return out
 
 
@@ -202,15 +208,10 @@ def _window_shares(block: RSMMA, video: torch.Tensor, audio: torch.Tensor, shift
     """Per direction, each query token's attention summed over the tokens of each key segment inside its window:
     ``(B, heads, F * Lq, S)``, rows summing to 1 (not averaged, unlike :func:`rsmma_frame_attention`)."""
     f, s = video.shape[2], block.window
-    (qv, kv, _), (qa, ka, _) = block.qkv(video, audio)
     out = {}
-    for key, q, k in (("video->audio", qv, ka), ("audio->video", qa, kv)):
-        lq, lk = q.shape[2] // f, k.shape[2] // f
-        logits = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5
-        mask = token_mask(f, s, shift, lq, lk, device=q.device)
-        probs = logits.masked_fill(~mask, float("-inf")).softmax(-1).unflatten(-1, (f, lk)).sum(-1)  # (B, h, F*Lq, F)
-        frame_of_query = torch.arange(f, device=q.device).repeat_interleave(lq)
-        window = (frame_of_query[:, None] + shift + torch.arange(s, device=q.device)) % f  # (F*Lq, S): key segments
+    for key, probs in _segment_attention(block, video, audio, shift).items():  # (B, h, F*Lq, F)
+        frame_of_query = torch.arange(f, device=probs.device).repeat_interleave(probs.shape[2] // f)
+        window = (frame_of_query[:, None] + shift + torch.arange(s, device=probs.device)) % f  # (F*Lq, S): key segments
         out[key] = probs.gather(-1, window.expand(*probs.shape[:2], -1, -1))
     return out
 

@@ -141,7 +141,7 @@ def check_redraw(page, timeout_s: float) -> bool:
     """Move the first slider of the first widget one step with the keyboard, as a student would, and wait for the
     output beside it to change (the live path's redraw, replaced in place)."""
     cell = page.locator(".jp-CodeCell", has=page.locator(".mmdiff-interact")).first
-    outputs = cell.locator(".jp-OutputArea-output")
+    outputs = cell.locator(".jp-OutputArea-output").filter(has_not=page.locator(".mmdiff-interact"))  # not the sliders' readouts
     before = outputs.all_inner_texts()
     handle = cell.locator(".widget-slider .noUi-handle, .widget-slider .ui-slider-handle").first
     handle.click()
