@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from ..fields import at_least
+from ..bench.features import DEFAULT_MODELS
 from ..model import MODEL_PRESETS
 from .options import parse_overrides, parse_shift
 
@@ -98,6 +99,19 @@ def register(subparsers) -> None:
                    help="folder for rows/ (resumable), results.json, table.md and f1_vs_lambda.png")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run_conditioning)
+
+    p = sub.add_parser("features", help="do the bench feature networks measure what matters? (floor, corruptions, "
+                                        "collapse, snapshots, no-cross)")
+    p.add_argument("--n", type=at_least(8), default=256, help="pairs per set (default: 256)")
+    p.add_argument("--seed", type=at_least(0), default=0)
+    p.add_argument("--n-boot", type=at_least(2), default=100, help="bootstrap resamplings (default: 100)")
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS),
+                   help="shipped models, NAME or NAME@STEP, comma-separated; 'none' for the checks alone "
+                        f"(default: {','.join(DEFAULT_MODELS)})")
+    p.add_argument("--out", default="figures/evaluation", help="folder for checks.json, corruptions.png, models.json, "
+                                                                "models.md, snapshots.png (default: figures/evaluation)")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_features)
 
 
 def run_rsmma(args) -> int:
@@ -204,4 +218,19 @@ def run_time_to_sync(args) -> int:
               f"{hit['step']}); evaluation took {result['eval_seconds_total'] / 60:.1f} min more")
     else:
         print(f"not in sync within {max(r['step'] for r in result['rows'])} steps")
+    return 0
+
+
+def run_features(args) -> int:
+    from ..bench.features import feature_benchmark, models_markdown
+
+    models = [] if args.models.strip() == "none" else [m.strip() for m in args.models.split(",") if m.strip()]
+    result = feature_benchmark(args.out, n=args.n, seed=args.seed, n_boot=args.n_boot, models=models,
+                               progress=not args.no_progress)
+    checks = result["checks"]
+    print(f"real against real ({args.n} pairs): " + ", ".join(f"{k} {v['value']:.3f}" for k, v in checks["floor"].items()))
+    for name, c in checks["curves"].items():
+        print(f"{name:15s} monotone: " + ", ".join(f"{k} {'yes' if ok else 'NO'}" for k, ok in c["monotone"].items()))
+    if result["models"]:
+        print(models_markdown(result["models"]), end="")
     return 0

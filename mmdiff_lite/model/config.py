@@ -43,6 +43,8 @@ class UNetConfig:
       instead of storing its activations (the authors' ``use_checkpoint``; less memory, a bit slower).
     * ``cross_offsets``: RS-MMA also reports how its attention spread over relative frame offsets
       (:func:`mmdiff_lite.model.rsmma.offset_readout`; the kit's addition, ``False`` is the paper).
+    * ``cross_rotary``: RS-MMA rotates queries and keys by their time in frames (time-aligned rotary position,
+      :mod:`mmdiff_lite.model.rotary`), so its scores see the true frame offset (the kit's addition).
     * ``prediction``: what the output means, ``"eps"`` (the noise, the authors) or ``"v"``
       (sqrt(ab) eps - sqrt(1 - ab) x_0); the network itself is the same, samplers convert v to eps.
 
@@ -75,6 +77,7 @@ class UNetConfig:
     prediction: str = "eps"  # "eps" (the authors) or "v"
     recompute_attention: bool = False
     cross_offsets: bool = False  # the kit's addition: RS-MMA's attention mass per relative frame offset
+    cross_rotary: bool = False  # the kit's addition: time-aligned rotary position on RS-MMA's queries and keys
 
     def __post_init__(self):
         check_fields(self)  # typed: "False" is false, 3.5 is no channel count, lists become tuples

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from .attention import merge_heads, recomputed, split_heads, video_from_tokens, video_tokens
 from .layers import group_norm, zero_init
+from .rotary import rotate, token_times
 
 __all__ = [
     "window_mask", "window_indices", "token_mask", "ring_windows", "draw_shift", "segment_attention", "RSMMA",
@@ -199,13 +200,16 @@ class RSMMA(nn.Module):
     output projections (a fresh block is the identity), residual. ``window = num_frames`` is the full
     cross attention of the middle block. The shift used by the last call is kept in ``last_shift``.
     With ``offsets=True`` (the kit's addition) each direction also adds a zero-initialised linear map of
-    the attention mass per relative frame offset (:func:`offset_readout`) to its output.
+    the attention mass per relative frame offset (:func:`offset_readout`) to its output. With ``rotary=True``
+    (the kit's addition) queries and keys are rotated by their time in frames before the scores
+    (:mod:`mmdiff_lite.model.rotary`), so a score knows the true frame offset of its key.
 
     Taught in: notebooks/05_rs_mma.ipynb
     """
 
     def __init__(self, channels: int, num_frames: int, window: int, shift: str | int = "random",
-                 impl: str = "dense", head_dim: int = 64, groups: int = 32, offsets: bool = False):
+                 impl: str = "dense", head_dim: int = 64, groups: int = 32, offsets: bool = False,
+                 rotary: bool = False):
         super().__init__()
         _check_window(num_frames, window, 0)
         if impl not in RSMMA_IMPLS:
@@ -222,7 +226,7 @@ class RSMMA(nn.Module):
         self.qkv_v, self.qkv_a = nn.Linear(channels, 3 * channels), nn.Linear(channels, 3 * channels)
         self.out_v = zero_init(nn.Linear(channels, channels))
         self.out_a = zero_init(nn.Linear(channels, channels))
-        self.offsets = offsets
+        self.offsets, self.rotary = offsets, rotary
         if offsets:
             self.offset_v = zero_init(nn.Linear(self.heads * num_frames, channels))
             self.offset_a = zero_init(nn.Linear(self.heads * num_frames, channels))
@@ -230,7 +234,7 @@ class RSMMA(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"frames={self.num_frames}, window={self.window}, shift={self.shift!r}, impl={self.impl}, "
-                f"heads={self.heads}, offsets={self.offsets}")
+                f"heads={self.heads}, offsets={self.offsets}, rotary={self.rotary}")
 
     def qkv(self, video: torch.Tensor, audio: torch.Tensor):
         """Per-modality q, k, v, each ``(B, heads, tokens, d)``: video tokens frame-major, audio in time order."""
@@ -253,6 +257,9 @@ class RSMMA(nn.Module):
     def _mix(self, video: torch.Tensor, audio: torch.Tensor, r: int):
         f = self.num_frames
         (qv, kv, vv), (qa, ka, va) = self.qkv(video, audio)
+        if self.rotary:  # time-aligned rotary position: scores see the true frame offset
+            tv, ta = token_times(qv.shape[2], f, False, qv.device), token_times(qa.shape[2], f, True, qa.device)
+            qv, kv, qa, ka = rotate(qv, tv), rotate(kv, tv), rotate(qa, ta), rotate(ka, ta)
         if self.offsets:
             va, vv = with_frame_onehot(va, f), with_frame_onehot(vv, f)
         hv = segment_attention(qv, ka, va, f, self.window, r, self.impl)  # video frames -> audio segments

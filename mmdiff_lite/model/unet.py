@@ -101,7 +101,7 @@ class CoupledUNet(nn.Module):
     def _rsmma(self, ch, window, shift=None):
         cfg = self.config
         return RSMMA(ch, cfg.num_frames, window, cfg.shift if shift is None else shift, cfg.rsmma_impl,
-                     cfg.head_dim, cfg.norm_groups, offsets=cfg.cross_offsets)
+                     cfg.head_dim, cfg.norm_groups, offsets=cfg.cross_offsets, rotary=cfg.cross_rotary)
 
     def _mm_block(self, in_ch, out_ch, level, counter) -> MMSequence:
         """Residual block [+ video self-attention] [+ RS-MMA with this level's window]."""

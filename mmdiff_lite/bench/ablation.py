@@ -1,0 +1,232 @@
+"""``mmdiff-lite ablate``: train every variant of a study on the same budget, recipe and seeds, evaluate each the
+same way, and tabulate mean ± 95% CI over seeds.
+
+Layout of ``OUT``:
+
+* ``runs/<variant>-<config hash>-seed<S>/``: one training run each (the trainer's own folder: log, config, EMA
+  snapshots at every quarter of the budget), with ``command.json``; variants of different studies that share a
+  configuration (every study's reference is the tiny recipe) share a run. Resumable: finished runs are skipped,
+  interrupted ones resume exactly.
+* ``evals/<run>-step<K>.json``: the evaluation of one snapshot (skipped when present): ``n`` pairs of
+  DPM-Solver-20 from one evaluation seed for every variant, the sync scores and the bench distances against the
+  run's training clips (:func:`mmdiff_lite.pipeline.fidelity.evaluate_model`).
+* ``results.csv`` (one row per study, variant, seed and step), ``table.md`` (mean ± 95% CI over seeds, and each
+  variant's difference from the study's reference, paired by seed) and ``<study>.png``.
+
+Taught in: notebooks/10_ablations.ipynb
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ..metrics.features import feature_network
+from ..model import model_config
+from ..pipeline import load_model
+from ..pipeline.fidelity import evaluate_model
+from ..train import Trainer
+from ..utils import atomic_path, write_json
+from .ablation_studies import BASE_RECIPE, STUDIES, Variant, variants_of
+from .throughput import recipe_config, torch_threads
+
+__all__ = ["METRICS", "variant_config", "run_name", "ablate", "summarise", "table_markdown", "t_interval", "verdict"]
+
+#: The columns every evaluation reports (sync scores, plausibility, bench distances).
+METRICS = ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility", "fvd", "kvd", "fad", "kad", "fjd")
+
+
+def variant_config(variant: Variant, steps: int, seed: int, snapshot_every: int = 0):
+    """The full TrainConfig of ``variant``: the base recipe with the variant's model options."""
+    train = {k: v for k, v in BASE_RECIPE.items() if k != "preset"}
+    return recipe_config(BASE_RECIPE["preset"], {"model_overrides": dict(variant.model)}, steps=steps, seed=seed,
+                         snapshot_every=snapshot_every, **train)
+
+
+def _fingerprint(cfg) -> str:
+    full = model_config(cfg.preset, **cfg.model_overrides).to_dict()
+    full.pop("name", None)
+    recipe = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ("model_overrides", "snapshot_every")}
+    return hashlib.sha256(json.dumps({"model": full, "train": recipe}, sort_keys=True, default=str).encode()).hexdigest()[:8]
+
+
+def run_name(variant: Variant, cfg) -> str:
+    """``runs/`` folder of a variant's run: the first variant (in study order) with the same configuration names it."""
+    fp = _fingerprint(cfg)
+    for vs in STUDIES.values():
+        for v in vs:
+            if _fingerprint(variant_config(v, cfg.steps, cfg.seed)) == fp:
+                return f"{v.name}-{fp}-seed{cfg.seed}"
+    return f"{variant.name}-{fp}-seed{cfg.seed}"
+
+
+def _eval_steps(study: str, steps: int) -> list[int]:
+    if study == "shift":  # the paper's Table 4 reads the variants at several training steps
+        return sorted({max(1, steps * k // 4) for k in (1, 2, 3, 4)})
+    return [steps]
+
+
+def _evaluate(run_dir: Path, step: int, final: int, path: Path, net, n: int, n_boot: int) -> dict:
+    if path.is_file():
+        return json.loads(path.read_text())
+    weights = run_dir / ("ema.safetensors" if step == final else f"ema-step{step}.safetensors")
+    model, meta = load_model(weights)
+    started = time.perf_counter()
+    ev = evaluate_model(model, meta, net, n=n, seed=0, n_boot=n_boot, progress=False)
+    row = {"step": step, "eval_seconds": round(time.perf_counter() - started, 1),
+           **{k: ev["sync"][k] for k in ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility")},
+           **{k: ev["generated"][k]["value"] for k in ev["generated"]},
+           **{f"floor_{k}": ev["floor"][k]["value"] for k in ev["floor"]}}
+    write_json(path, row)
+    return row
+
+
+def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), steps: int = 1200, n: int = 128,
+           n_boot: int = 100, threads: int | None = None, progress: bool = True, command: str = "",
+           shard: tuple[int, int] = (0, 1)) -> list[dict]:
+    """Train and evaluate every variant of ``study`` (or ``all``) for every seed; write ``results.csv``,
+    ``table.md`` and the figures into ``out``; return the rows. ``command`` is recorded in every run folder.
+
+    ``shard=(k, m)``: this process trains and evaluates only every m-th run, starting at the k-th (run m processes
+    side by side on m cores), and writes no tables; a last call without a shard finds everything done and tabulates.
+    A run whose evaluations are all stored is not trained again (so ``evals/`` and the runs' ``command.json`` are
+    enough to tabulate on another machine: the weights need not travel).
+    """
+    if steps < 1 or n < 2 or not seeds:
+        raise ValueError("--steps must be >= 1, --n >= 2, and at least one seed")
+    k, m = shard
+    if not 0 <= k < m:
+        raise ValueError(f"--shard {k}/{m}: use K/N with 0 <= K < N")
+    out = Path(out)
+    studies = list(STUDIES) if study == "all" else [study]
+    variants_of(study)  # an unknown study fails here, before any work
+    snapshot_every = max(1, steps // 4)
+    net = feature_network("bench", "tiny")
+    command = command or f"ablate({study!r}, {str(out)!r}, seeds={list(seeds)}, steps={steps}, n={n})"
+    jobs = []  # (study, variant, seed, cfg, run)
+    for seed in seeds:  # seed by seed: an interrupted grid has every variant of the first seeds
+        for name in studies:
+            for variant in STUDIES[name]:
+                cfg = variant_config(variant, steps, seed, snapshot_every)
+                jobs.append((name, variant, seed, cfg, run_name(variant, cfg)))
+    order = list(dict.fromkeys(j[4] for j in jobs))
+    mine = {r for i, r in enumerate(order) if i % m == k}
+    rows = []
+    with torch_threads(threads):
+        for name, variant, seed, cfg, run in jobs:
+            if run not in mine:
+                continue
+            run_dir = out / "runs" / run
+            evals = {step: out / "evals" / f"{run}-step{step}-n{n}.json" for step in _eval_steps(name, steps)}
+            stamp = run_dir / "command.json"
+            if not (stamp.is_file() and all(p.is_file() for p in evals.values())):
+                if progress:
+                    print(f"[{name}] {variant.name} seed {seed}: training {run}", flush=True)
+                trainer = Trainer(cfg, run_dir, resume="auto", progress=progress)
+                trainer.run()
+                write_json(stamp, {"command": command, "variant": variant.name, "model": variant.model, "seed": seed,
+                                   "steps": steps, "train_seconds": round(trainer.wall, 1)})
+            train_seconds = json.loads(stamp.read_text())["train_seconds"]
+            for step, path in evals.items():
+                ev = _evaluate(run_dir, step, steps, path, net, n, n_boot)
+                rows.append({"study": name, "variant": variant.name, "label": variant.label,
+                             "reference": variant.reference, "seed": seed, "run": run,
+                             "train_seconds": train_seconds, **ev})
+    if m == 1:
+        _write_results(out, rows)
+    return rows
+
+
+def _write_results(out: Path, rows: list[dict]) -> None:
+    from ..viz.ablation import plot_study
+
+    keys = ["study", "variant", "label", "reference", "seed", "step", "run", "train_seconds", "eval_seconds", *METRICS]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=keys, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    with atomic_path(out / "results.csv") as tmp:
+        tmp.write_text(buf.getvalue())
+    summary = summarise(rows)
+    with atomic_path(out / "table.md") as tmp:
+        tmp.write_text(table_markdown(summary))
+    write_json(out / "summary.json", summary)
+    for study in {r["study"] for r in rows}:
+        fig = plot_study(summary, study)
+        with atomic_path(out / f"{study}.png") as tmp:
+            fig.savefig(tmp, format="png", dpi=90)
+
+
+# --- statistics over seeds ---------------------------------------------------------------------
+_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
+
+
+def t_interval(values: Sequence[float]) -> dict:
+    """Mean and 95% Student-t interval half-width over seeds (``half`` is ``None`` for one seed)."""
+    v = [float(x) for x in values]
+    n = len(v)
+    mean = sum(v) / n
+    if n < 2:
+        return {"mean": mean, "half": None, "n": n}
+    sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (n - 1))
+    return {"mean": mean, "half": _T975.get(n - 1, 1.96) * sd / math.sqrt(n), "n": n}
+
+
+def verdict(delta: dict | None, expected: int) -> str:
+    """One claim's verdict from a paired difference ``delta`` (a :func:`t_interval` of variant minus reference) and
+    the direction the paper claims (``expected`` = +1: the variant's value is higher, −1: lower).
+
+    ``reproduced`` when the 95% interval excludes 0 on the claimed side, ``reversed`` when it excludes 0 on the
+    other, else ``not reproduced`` (no difference these seeds can see; ``untested`` without an interval).
+    """
+    if delta is None or delta["half"] is None:
+        return "untested (one seed: no interval)"
+    lo, hi = delta["mean"] - delta["half"], delta["mean"] + delta["half"]
+    if lo > 0 or hi < 0:
+        return "reproduced" if (lo > 0) == (expected > 0) else "reversed"
+    return "not reproduced (the interval contains 0)"
+
+
+def summarise(rows: list[dict]) -> dict:
+    """study -> list of ``{"variant", "label", "step", metric: t_interval, "delta_"+metric: paired t_interval}``."""
+    out: dict = {}
+    for study in dict.fromkeys(r["study"] for r in rows):
+        srows = [r for r in rows if r["study"] == study]
+        ref = next((r["variant"] for r in srows if r["reference"]), srows[0]["variant"])
+        for variant in dict.fromkeys(r["variant"] for r in srows):
+            for step in sorted({r["step"] for r in srows if r["variant"] == variant}):
+                mine = {r["seed"]: r for r in srows if r["variant"] == variant and r["step"] == step}
+                base = {r["seed"]: r for r in srows if r["variant"] == ref and r["step"] == step}
+                entry = {"variant": variant, "label": next(iter(mine.values()))["label"], "step": step,
+                         "reference": variant == ref, "seeds": sorted(mine)}
+                for m in METRICS:
+                    entry[m] = t_interval([r[m] for r in mine.values()])
+                    common = sorted(set(mine) & set(base))
+                    if variant != ref and common:
+                        entry[f"delta_{m}"] = t_interval([mine[s][m] - base[s][m] for s in common])
+                out.setdefault(study, []).append(entry)
+    return out
+
+
+def _cell(ci: dict, fmt: str = "{:.3f}") -> str:
+    return fmt.format(ci["mean"]) + ("" if ci["half"] is None else " ± " + fmt.format(ci["half"]))
+
+
+def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "semantic", "fvd", "kvd", "fad", "fjd")) -> str:
+    """One Markdown table per study: mean ± 95% CI over seeds, then Δf1 and ΔFVD against the reference."""
+    parts = []
+    for study, entries in summary.items():
+        head = "| variant | step | seeds | " + " | ".join(metrics) + " | Δf1 vs ref | ΔFVD-bench vs ref |"
+        lines = [f"### {study}", "", head, "|" + "---|" * (len(metrics) + 5)]
+        for e in entries:
+            d1, dv = e.get("delta_f1"), e.get("delta_fvd")
+            lines.append(f"| {e['label'] or e['variant']}{' (ref)' if e['reference'] else ''} | {e['step']} | "
+                         f"{len(e['seeds'])} | " + " | ".join(_cell(e[m]) for m in metrics)
+                         + f" | {_cell(d1, '{:+.3f}') if d1 else '–'} | {_cell(dv, '{:+.3f}') if dv else '–'} |")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,79 @@
+"""``mmdiff-lite ablate``: studies whose variants differ only in what they ablate, end to end at a 2-step budget."""
+import csv
+import json
+from dataclasses import asdict
+
+import pytest
+
+from mmdiff_lite.bench import ablation
+from mmdiff_lite.bench.ablation_studies import STUDIES, variants_of
+from mmdiff_lite.cli import main
+from mmdiff_lite.model import model_config
+
+
+def _full(variant):
+    cfg = ablation.variant_config(variant, steps=100, seed=0)
+    train = asdict(cfg)
+    train.pop("model_overrides")
+    return train, model_config(cfg.preset, **cfg.model_overrides).to_dict()
+
+
+@pytest.mark.parametrize("study", list(STUDIES))
+def test_variants_differ_only_in_what_they_ablate(study):
+    ref = next(v for v in STUDIES[study] if v.reference)
+    ref_train, ref_model = _full(ref)
+    for v in STUDIES[study]:
+        train, model = _full(v)
+        assert train == ref_train, v.name  # one recipe, one budget
+        changed = {k for k in model if model[k] != ref_model[k]}
+        assert changed <= set(v.model) | set(ref.model), (v.name, changed)
+        if v is not ref:
+            assert changed, f"{v.name} is the same configuration as the reference"
+
+
+def test_studies_name_each_variant_once_and_refuse_unknown_ones():
+    names = [v.name for v in variants_of("all")]
+    assert len(names) == len(set(names))
+    with pytest.raises(ValueError, match="unknown study"):
+        variants_of("dropout")
+
+
+def test_t_interval_known_answer():
+    ci = ablation.t_interval([1.0, 2.0, 3.0])
+    assert ci["mean"] == 2.0 and ci["half"] == pytest.approx(4.303 / 3 ** 0.5, rel=1e-4)
+    assert ablation.t_interval([5.0])["half"] is None
+
+
+def test_verdicts_follow_the_interval_and_the_claimed_direction():
+    up = ablation.t_interval([0.3, 0.4, 0.35])
+    down = ablation.t_interval([-0.3, -0.4, -0.35])
+    zero = ablation.t_interval([-0.2, 0.1, 0.15])
+    assert ablation.verdict(up, +1) == "reproduced" and ablation.verdict(up, -1) == "reversed"
+    assert ablation.verdict(down, -1) == "reproduced"
+    assert ablation.verdict(zero, +1).startswith("not reproduced")
+    assert ablation.verdict(ablation.t_interval([0.5]), +1).startswith("untested")
+
+
+@pytest.mark.slow
+def test_a_two_step_study_runs_end_to_end_and_resumes(tmp_path, monkeypatch):
+    out = tmp_path / "abl"
+    args = ["ablate", "--study", "coupling", "--seeds", "2", "--steps", "2", "--n", "4", "--n-boot", "3",
+            "--out", str(out), "--no-progress"]
+    assert main(args) == 0
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["variant"], r["seed"]) for r in rows} == {("coupled", "0"), ("coupled", "1"), ("nocross", "0"), ("nocross", "1")}
+    assert all(0 <= float(r["f1"]) <= 1 and float(r["fvd"]) >= 0 for r in rows)
+    table = (out / "table.md").read_text()
+    assert "### coupling" in table and "no cross attention" in table and "±" in table
+    lines = [ln for ln in table.splitlines() if ln.startswith("|")]
+    assert len({ln.count("|") for ln in lines}) == 1  # every row has the header's columns
+    assert (out / "coupling.png").stat().st_size > 0
+    for run in (out / "runs").iterdir():
+        assert json.loads((run / "command.json").read_text())["command"].startswith("mmdiff-lite ablate")
+        assert (run / "log.jsonl").is_file()
+    # Again: every run is finished and every evaluation stored, so nothing is trained or evaluated again.
+    monkeypatch.setattr(ablation, "evaluate_model", lambda *a, **k: pytest.fail("evaluated again"))
+    before = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("last.safetensors")}
+    assert main(args) == 0
+    assert {p: p.stat().st_mtime_ns for p in before} == before
