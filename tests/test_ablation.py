@@ -31,6 +31,15 @@ def test_variants_differ_only_in_what_they_ablate(study):
             assert changed, f"{v.name} is the same configuration as the reference"
 
 
+def test_windows_map_the_papers_tuples_onto_each_preset():
+    from mmdiff_lite.bench.ablation_studies import preset_windows
+
+    assert preset_windows((1, 4, 8), 3) == (None, 4, 8)
+    assert preset_windows((1, 4, 8), 4) == (None, 1, 4, 8)
+    paper = ablation.variant_config(STUDIES["windows"][3], 10, 0, preset="paper")
+    assert paper.model_overrides["windows"] == (None, 1, 4, 8) and paper.preset == "paper"
+
+
 def test_studies_name_each_variant_once_and_refuse_unknown_ones():
     names = [v.name for v in variants_of("all")]
     assert len(names) == len(set(names))

@@ -26,13 +26,13 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from ..metrics.features import feature_network
+from ..metrics.features import feature_network, load_bench_features
 from ..model import model_config
 from ..pipeline import load_model
 from ..pipeline.fidelity import evaluate_model
 from ..train import Trainer
 from ..utils import atomic_path, write_json
-from .ablation_studies import BASE_RECIPE, STUDIES, Variant, variants_of
+from .ablation_studies import BASE_RECIPES, STUDIES, Variant, preset_windows, variants_of
 from .throughput import recipe_config, torch_threads
 
 __all__ = ["METRICS", "variant_config", "run_name", "ablate", "summarise", "table_markdown", "t_interval", "verdict"]
@@ -41,11 +41,16 @@ __all__ = ["METRICS", "variant_config", "run_name", "ablate", "summarise", "tabl
 METRICS = ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility", "fvd", "kvd", "fad", "kad", "fjd")
 
 
-def variant_config(variant: Variant, steps: int, seed: int, snapshot_every: int = 0):
-    """The full TrainConfig of ``variant``: the base recipe with the variant's model options."""
-    train = {k: v for k, v in BASE_RECIPE.items() if k != "preset"}
-    return recipe_config(BASE_RECIPE["preset"], {"model_overrides": dict(variant.model)}, steps=steps, seed=seed,
-                         snapshot_every=snapshot_every, **train)
+def variant_config(variant: Variant, steps: int, seed: int, snapshot_every: int = 0, preset: str = "tiny"):
+    """The full TrainConfig of ``variant`` at model ``preset``: the preset's base recipe with the variant's model
+    options (a windows variant's paper tuple mapped onto the preset's levels)."""
+    if preset not in BASE_RECIPES:
+        raise ValueError(f"unknown preset {preset!r} for ablations: use one of {', '.join(BASE_RECIPES)}")
+    model = dict(variant.model)
+    if "windows" in model:
+        model["windows"] = preset_windows(model["windows"], model_config(preset).num_levels)
+    return recipe_config(preset, {"model_overrides": model}, steps=steps, seed=seed, snapshot_every=snapshot_every,
+                         **BASE_RECIPES[preset])
 
 
 def _fingerprint(cfg) -> str:
@@ -60,7 +65,7 @@ def run_name(variant: Variant, cfg) -> str:
     fp = _fingerprint(cfg)
     for vs in STUDIES.values():
         for v in vs:
-            if _fingerprint(variant_config(v, cfg.steps, cfg.seed)) == fp:
+            if _fingerprint(variant_config(v, cfg.steps, cfg.seed, preset=cfg.preset)) == fp:
                 return f"{v.name}-{fp}-seed{cfg.seed}"
     return f"{variant.name}-{fp}-seed{cfg.seed}"
 
@@ -88,12 +93,14 @@ def _evaluate(run_dir: Path, step: int, final: int, path: Path, net, n: int, n_b
 
 def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), steps: int = 1200, n: int = 128,
            n_boot: int = 100, threads: int | None = None, progress: bool = True, command: str = "",
-           shard: tuple[int, int] = (0, 1)) -> list[dict]:
+           shard: tuple[int, int] = (0, 1), preset: str = "tiny", features: str | None = None) -> list[dict]:
     """Train and evaluate every variant of ``study`` (or ``all``) for every seed; write ``results.csv``,
     ``table.md`` and the figures into ``out``; return the rows. ``command`` is recorded in every run folder.
 
     ``shard=(k, m)``: this process trains and evaluates only every m-th run, starting at the k-th (run m processes
     side by side on m cores), and writes no tables; a last call without a shard finds everything done and tabulates.
+    ``preset``: the model preset the variants are built on (tiny on a CPU; small or paper on a GPU), ``features``:
+    a bench feature network file for that preset's clips (default: the shipped one; only tiny ships).
     A run whose evaluations are all stored is not trained again (so ``evals/`` and the runs' ``command.json`` are
     enough to tabulate on another machine: the weights need not travel).
     """
@@ -106,13 +113,13 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
     studies = list(STUDIES) if study == "all" else [study]
     variants_of(study)  # an unknown study fails here, before any work
     snapshot_every = max(1, steps // 4)
-    net = feature_network("bench", "tiny")
+    net = load_bench_features(features) if features else feature_network("bench", model_config(preset).clip)
     command = command or f"ablate({study!r}, {str(out)!r}, seeds={list(seeds)}, steps={steps}, n={n})"
     jobs = []  # (study, variant, seed, cfg, run)
     for seed in seeds:  # seed by seed: an interrupted grid has every variant of the first seeds
         for name in studies:
             for variant in STUDIES[name]:
-                cfg = variant_config(variant, steps, seed, snapshot_every)
+                cfg = variant_config(variant, steps, seed, snapshot_every, preset)
                 jobs.append((name, variant, seed, cfg, run_name(variant, cfg)))
     order = list(dict.fromkeys(j[4] for j in jobs))
     mine = {r for i, r in enumerate(order) if i % m == k}

@@ -2,13 +2,14 @@
 
 Every variant is the study's base recipe with a few model options changed (:data:`STUDIES`, the one list); the
 tests diff each variant's full configuration against its study's reference and check that only those options
-differ. The base recipe is ``tiny`` with the fast learning rate of the time-to-sync issue (lr 2e-3 at batch 16:
-in sync at step 1,500 where lr 5e-4 needs 2,500; README, "Time to sync").
+differ. The base recipe (:data:`BASE_RECIPES`) is ``tiny`` with the fast learning rate of the time-to-sync issue
+(lr 2e-3 at batch 16: in sync at step 1,500 where lr 5e-4 needs 2,500; README, "Time to sync"); on a GPU the same
+studies run at the ``small`` or ``paper`` preset with their own recipes.
 
 * **windows** (Table 3). The paper puts RS-MMA at levels 1–3 of a 4-level U-Net with windows (1,1,1), (4,4,4),
   (8,8,8) and (1,4,8). ``tiny`` has RS-MMA at levels 1–2 of a 3-level U-Net (the middle block always attends to
-  all frames), so each paper tuple maps onto its two deepest levels: (1,1), (4,4), (8,8) and (4,8). The tiny
-  preset's own (1,4) is the reference row.
+  all frames), so each paper tuple maps onto its two deepest levels (:func:`preset_windows`): (1,1), (4,4), (8,8)
+  and (4,8). The preset's own windows are the reference row (tiny: (1,4); paper: (1,4,8)).
 * **shift** (Table 4). Random shift R against none (R = 0), at training and sampling time alike, crossed with the
   temporal padding of the 1-D frame convolutions: circular (the tiny preset's) or zeros (the authors'). With
   circular padding a network cannot tell absolute frame position from the clip's borders, which the random-shift
@@ -24,10 +25,19 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Variant", "STUDIES", "BASE_RECIPE", "study_names", "variants_of", "PAPER_TABLES"]
+__all__ = ["Variant", "STUDIES", "BASE_RECIPES", "preset_windows", "study_names", "variants_of", "PAPER_TABLES"]
 
-#: The recipe every variant starts from: TrainConfig fields over the ``tiny`` training preset.
-BASE_RECIPE = {"preset": "tiny", "lr": 2e-3, "batch_size": 16}
+#: The recipe every variant starts from, per model preset: TrainConfig fields over that training preset (tiny: the
+#: fast learning rate of the time-to-sync work; the others: their presets as they are).
+BASE_RECIPES = {"tiny": {"lr": 2e-3, "batch_size": 16}, "small": {}, "ref-small": {}, "paper": {}}
+
+
+def preset_windows(paper: tuple, levels: int) -> tuple:
+    """The paper's window tuple (for RS-MMA at levels 1-3 of its 4-level U-Net) on a U-Net of ``levels`` levels:
+    no RS-MMA at level 0, and the paper's windows of its deepest ``levels - 1`` levels ((1,4,8) -> (4,8) on tiny)."""
+    if levels - 1 > len(paper):
+        raise ValueError(f"a {levels}-level U-Net has more RS-MMA levels than the paper's tuple {paper}")
+    return (None, *paper[len(paper) - (levels - 1):])
 
 
 class Variant(NamedTuple):
@@ -62,12 +72,12 @@ STUDIES: dict[str, tuple[Variant, ...]] = {
         Variant("fix-offsets", {"shift": "random", "cross_rotary": False, "cross_offsets": True},
                 label="random R + learned offset readout"),
     ),
-    "windows": (
-        Variant("w1-1", {"windows": (None, 1, 1)}, label="(1,1,1) → (1,1)"),
-        Variant("w4-4", {"windows": (None, 4, 4)}, label="(4,4,4) → (4,4)"),
-        Variant("w8-8", {"windows": (None, 8, 8)}, label="(8,8,8) → (8,8)"),
-        Variant("w4-8", {"windows": (None, 4, 8)}, label="(1,4,8) → (4,8)"),
-        Variant("w1-4", {"windows": (None, 1, 4)}, reference=True, label="tiny's own (1,4)"),
+    "windows": (  # the paper's tuples for its RS-MMA levels 1-3; preset_windows maps them onto a preset's levels
+        Variant("w1-1", {"windows": (1, 1, 1)}, label="(1,1,1)"),
+        Variant("w4-4", {"windows": (4, 4, 4)}, label="(4,4,4)"),
+        Variant("w8-8", {"windows": (8, 8, 8)}, label="(8,8,8)"),
+        Variant("w4-8", {"windows": (1, 4, 8)}, label="(1,4,8)"),
+        Variant("w-own", {}, reference=True, label="the preset's own windows"),
     ),
 }
 

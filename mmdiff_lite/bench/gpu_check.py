@@ -4,7 +4,8 @@ Stages, each written to the JSON report as soon as it ends (so a run cut short k
 
 1. ``tests/test_cuda.py``: autocast bf16/fp16 with gradient scaling, pinned memory, SDPA, ``torch.compile``, nccl;
 2. training throughput of the real trainer: ``tiny`` (eager and compiled) and ``paper`` at a small batch;
-3. time to sync of the ``tiny`` recipe on the GPU, with as many steps as the time left allows.
+3. time to sync of the ``tiny`` recipe on the GPU, with as many steps as the time left allows (less a reserve);
+4. a slice of ``mmdiff-lite ablate``: the fix study (random shift, rotary, offset readout, R = 0), seed 0.
 
 Run: ``python -m mmdiff_lite.bench.gpu_check --out build/gpu-check`` (``--allow-cpu`` for a dry run without a GPU).
 """
@@ -65,6 +66,15 @@ def _time_to_sync(out: Path, seconds_left: float, s_per_step: float | None, eval
     return {"sync": result["sync"], "rows": result["rows"], "max_steps": max_steps}
 
 
+def _ablation_slice(out: Path, steps: int, n: int) -> dict:
+    from .ablation import ablate, summarise
+
+    rows = ablate("fix", out, seeds=[0], steps=steps, n=n, n_boot=20, progress=False,
+                  command=f"gpu-check: ablate fix, seed 0, {steps} steps, n {n}")
+    return {"rows": [{k: r[k] for k in ("variant", "step", "f1", "f1_exact", "semantic", "fvd", "fad", "fjd",
+                                          "train_seconds")} for r in rows], "summary": summarise(rows)}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="build/gpu-check", help="folder of the report (gpu-check.json) and the runs")
@@ -74,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval-every", type=int, default=250, help="time to sync: steps between evaluations")
     p.add_argument("--max-steps", type=int, default=None, help="time to sync: steps at most (default: what the time allows)")
     p.add_argument("--n", type=int, default=64, help="time to sync: pairs per evaluation")
+    p.add_argument("--ablate-steps", type=int, default=300, help="ablation slice: training steps per variant")
+    p.add_argument("--reserve-seconds", type=float, default=120.0, help="time kept back for the ablation slice")
     args = p.parse_args(argv)
     if not torch.cuda.is_available() and not args.allow_cpu:
         print("gpu-check: no CUDA device here; run it on a GPU machine (or pass --allow-cpu for a dry run)", file=sys.stderr)
@@ -88,9 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     _stage(report, path, "unit tests (tests/test_cuda.py)", lambda: _unit_tests(root))
     _stage(report, path, "training throughput", lambda: _throughput(args.throughput_steps))
     tiny = report["training throughput"].get("rows", {}).get("tiny b16", {}).get("s_per_step")
-    left = args.budget_seconds - (time.perf_counter() - started)
+    left = args.budget_seconds - args.reserve_seconds - (time.perf_counter() - started)
     _stage(report, path, "time to sync (tiny)", lambda: _time_to_sync(out / "time-to-sync", left, tiny, args.eval_every,
                                                                               args.max_steps, args.n))
+    _stage(report, path, "ablation slice (fix, seed 0)", lambda: _ablation_slice(out / "ablate", args.ablate_steps, args.n))
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     write_json(path, report)
     print(f"gpu-check: report {path} ({report['wall_seconds']} s)")

@@ -6,7 +6,9 @@ or all. Every variant trains the same recipe (tiny with lr 2e-3 at batch 16) for
 evaluated on the same --n pairs (DPM-Solver-20, one evaluation seed): f1, f1_exact, semantic, plausibility,
 FVD/KVD/FAD-bench and the joint distance. Writes OUT/results.csv, OUT/table.md, OUT/<study>.png; OUT/runs/
 (training runs with their logs and command) and OUT/evals/ make it resumable: finished work is skipped.
-On a GPU the same command trains there (the trainer picks CUDA); the variants are defined on the tiny preset.
+On a GPU the same command trains there (the trainer picks CUDA); the researcher's path is the paper's shapes:
+    mmdiff-lite train-features --preset paper --out bench-paper.safetensors
+    mmdiff-lite ablate --study all --preset paper --features bench-paper.safetensors --steps 50000 --out ablations-paper
 """
 from __future__ import annotations
 
@@ -27,6 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=at_least(2), default=128, help="evaluation pairs per run and step (default: 128)")
     p.add_argument("--n-boot", type=at_least(2), default=100, help="bootstrap resamplings per distance (default: 100)")
     p.add_argument("--threads", type=at_least(1), default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--preset", default="tiny", choices=["tiny", "small", "ref-small", "paper"],
+                   help="model preset the variants are built on (default: tiny; small or paper on a GPU)")
+    p.add_argument("--features", help="bench feature network file for the preset's clips (mmdiff-lite train-features; "
+                                      "default: the shipped one, tiny only)")
     p.add_argument("--shard", default="0/1", metavar="K/N",
                    help="train and evaluate only every N-th run from the K-th (N processes side by side, one per core); "
                         "then run once without --shard to tabulate (default: 0/1, everything)")
@@ -43,10 +49,12 @@ def run(args) -> int:
     except ValueError:
         raise ValueError(f"--shard takes K/N, e.g. 0/2, got {args.shard!r}") from None
     command = (f"mmdiff-lite ablate --study {args.study} --seeds {args.seeds} --steps {args.steps} --n {args.n} "
-               f"--n-boot {args.n_boot}" + (f" --threads {args.threads}" if args.threads else "")
+               f"--n-boot {args.n_boot} --preset {args.preset}" + (f" --threads {args.threads}" if args.threads else "")
+               + (f" --features {shlex.quote(args.features)}" if args.features else "")
                + f" --out {shlex.quote(str(args.out))}")
     rows = ablate(args.study, args.out, seeds=range(args.seeds), steps=args.steps, n=args.n, n_boot=args.n_boot,
-                  threads=args.threads, progress=not args.no_progress, command=command, shard=(k, m))
+                  threads=args.threads, progress=not args.no_progress, command=command, shard=(k, m),
+                  preset=args.preset, features=args.features)
     if m > 1:
         print(f"shard {k}/{m} done ({len(rows)} evaluations); run again without --shard to write the tables")
         return 0

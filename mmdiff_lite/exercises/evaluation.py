@@ -33,9 +33,9 @@ def _mmd(fn):
     return within(fn(k(x, x), k(y, y), k(x, y)), want, 1e-9 * abs(want) + 1e-12, "your MMD²")
 
 
-@exercise("09.nocross-fvd", notebook=NB, kind="predict", answer="tells_nocross_apart",
-          hint="FVD sees the videos alone; a model without cross attention still draws plausible videos")
-def _nocross(answer):
+@exercise("09.sees-pairing", notebook=NB, kind="predict", answer="sees_pairing",
+          hint="give every video another clip's sound: the set of videos and the set of sounds stay exactly the same")
+def _pairing(answer):
     if not isinstance(answer, dict) or set(answer) != {"fvd", "fad", "fjd"}:
         return "answer a dict {'fvd': bool, 'fad': bool, 'fjd': bool}"
     wrong = [k for k, want in (("fvd", False), ("fad", False), ("fjd", True)) if bool(answer[k]) != want]
