@@ -170,9 +170,6 @@ def _write_results(out: Path, rows: list[dict]) -> None:
 
 
 # --- statistics over seeds ---------------------------------------------------------------------
-_T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
-
-
 def t_interval(values: Sequence[float]) -> dict:
     """Mean and 95% Student-t interval half-width over seeds (``half`` is ``None`` for one seed)."""
     v = [float(x) for x in values]
@@ -180,8 +177,10 @@ def t_interval(values: Sequence[float]) -> dict:
     mean = sum(v) / n
     if n < 2:
         return {"mean": mean, "half": None, "n": n}
+    from scipy.stats import t
+
     sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (n - 1))
-    return {"mean": mean, "half": _T975.get(n - 1, 1.96) * sd / math.sqrt(n), "n": n}
+    return {"mean": mean, "half": float(t.ppf(0.975, n - 1)) * sd / math.sqrt(n), "n": n}
 
 
 def verdict(delta: dict | None, expected: int) -> str:

@@ -16,7 +16,7 @@ from typing import Sequence
 
 from ..metrics.feature_checks import check_feature_network
 from ..metrics.features import feature_network
-from ..pipeline import load_model, load_snapshot, shipped_checkpoints
+from ..pipeline import load_model, load_snapshot, sampling_setup, shipped_checkpoints
 from ..pipeline.fidelity import evaluate_model
 from ..utils import atomic_path, write_json
 
@@ -38,7 +38,7 @@ def model_rows(models: Sequence[str] = DEFAULT_MODELS, n: int = 256, seed: int =
     nets = {}
     for spec in models:
         model, meta = _load(spec)
-        preset = meta.get("train_config", {}).get("data_preset") or "tiny"
+        _, preset = sampling_setup(meta)
         net = nets.setdefault(preset, feature_network("bench", preset))
         rows.append({"model": spec, **evaluate_model(model, meta, net, n=n, seed=seed, n_boot=n_boot, progress=progress)})
     return rows

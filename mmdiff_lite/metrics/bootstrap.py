@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from .frechet import as_features, frechet_gaussians
+from .frechet import as_features, frechet_gaussians, gaussian_stats
 from .kernel import polynomial_kernel
 
 __all__ = ["bootstrap_interval", "frechet_interval", "kernel_interval"]
@@ -50,8 +50,7 @@ def frechet_interval(x, y, **options) -> dict:
     x, y = as_features(x, "x"), as_features(y, "y")
 
     def stat(ix, iy):
-        a, b = x[ix], y[iy]
-        return frechet_gaussians(a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False))
+        return frechet_gaussians(*gaussian_stats(x[ix]), *gaussian_stats(y[iy]))
 
     ci = bootstrap_interval(stat, len(x), len(y), stat(np.arange(len(x)), np.arange(len(y))), **options)
     ci["low"] = max(ci["low"], 0.0)  # a Fréchet distance is never negative

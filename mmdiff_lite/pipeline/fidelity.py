@@ -39,18 +39,20 @@ def _owns(name: str) -> bool:
     return name in EVALUATE_FILES
 
 
-def generated_clips(model, n: int, out: Path, *, method: str, steps: int, seed: int, schedule, chunk: int = 64,
+def generated_clips(model, n: int, out: Path | None, *, method: str, steps: int, seed: int, schedule, chunk: int = 64,
                     progress: bool = True, **options) -> dict:
-    """``n`` generated pairs, generated ``chunk`` at a time and cached as ``out/chunk-XXXX.safetensors``
-    (written atomically; chunk c uses seed ``(seed, "evaluate", c)``, so a resumed run gives the same clips)."""
-    out.mkdir(parents=True, exist_ok=True)
+    """``n`` generated pairs, generated ``chunk`` at a time (chunk c from seed ``(seed, "evaluate", c)``) and, with a
+    folder ``out``, cached there as ``chunk-XXXX.safetensors`` (written atomically): a resumed run gives the same
+    clips, and so does a run without a cache."""
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
     parts = []
     chunks = range((n + chunk - 1) // chunk)
     for c in tqdm(chunks, desc=f"generating {n} pairs", disable=not progress):
         m = min(chunk, n - c * chunk)
-        path = out / f"chunk-{c:04d}.safetensors"
+        path = None if out is None else out / f"chunk-{c:04d}.safetensors"
         part = None
-        if path.is_file():
+        if path is not None and path.is_file():
             try:
                 part = load_file(str(path))
             except Exception:  # a damaged cache file is generated again
@@ -60,8 +62,9 @@ def generated_clips(model, n: int, out: Path, *, method: str, steps: int, seed: 
         if part is None:
             part = generate(model, m, method=method, steps=steps, seed=derive_seed(seed, "evaluate", c),
                             schedule=schedule, batch_size=m, progress=False, **options)
-            with atomic_path(path) as tmp:
-                save_file({k: v.contiguous() for k, v in part.items()}, str(tmp))
+            if path is not None:
+                with atomic_path(path) as tmp:
+                    save_file({k: v.contiguous() for k, v in part.items()}, str(tmp))
         parts.append(part)
     return {k: torch.cat([p[k] for p in parts]) for k in ("video", "audio")}
 
@@ -89,12 +92,8 @@ def evaluate_model(model, meta: dict, net, *, n: int, method: str = "dpm_solver"
     """Everything ``metrics.json`` reports for ``model`` (with its checkpoint header ``meta``) on feature network
     ``net``: ``n`` generated pairs (cached in ``cache`` when given) against ``n`` of its run's training clips."""
     schedule, preset = sampling_setup(meta)
-    if cache is not None:
-        gen = generated_clips(model, n, cache, method=method, steps=steps, seed=seed, schedule=schedule,
-                              progress=progress, **options)
-    else:
-        gen = generate(model, n, method=method, steps=steps, seed=derive_seed(seed, "evaluate"), schedule=schedule,
-                       batch_size=64, progress=progress, **options)
+    gen = generated_clips(model, n, cache, method=method, steps=steps, seed=seed, schedule=schedule,
+                          progress=progress, **options)
     train_seed = int(meta.get("train_config", {}).get("seed", 0))
     training = make_source(preset, None, train_seed).batch(range(n))
     held_out = SyntheticClips(preset, seed=derive_seed(seed, "held-out") % 2**31, length=n).batch(range(n))
@@ -148,8 +147,8 @@ def evaluate_checkpoint(checkpoint: str, out: str | Path, *, n: int = 2048, feat
     return result
 
 
-def _ci(d: dict, scale: float = 1.0) -> str:
-    return f"{d['value'] * scale:.3f} [{d['low'] * scale:.3f}, {d['high'] * scale:.3f}]"
+def _ci(d: dict) -> str:
+    return f"{d['value']:.3f} [{d['low']:.3f}, {d['high']:.3f}]"
 
 
 def fidelity_markdown(result: dict) -> str:
