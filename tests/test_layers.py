@@ -1,11 +1,11 @@
 """The layers import only downwards (the brief's rule), checked on every module's source, imports inside
-functions included: utils < diffusion < model < data < metrics, viz < train < pipeline < bench, CLI, notebooks."""
+functions included: utils < diffusion < model < data < metrics, viz < train < pipeline < bench, study, CLI, notebooks."""
 import ast
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "mmdiff_lite"
 RANK = {"utils": 0, "fields": 0, "diffusion": 1, "model": 2, "data": 3, "metrics": 4, "viz": 5, "train": 6,
-        "pipeline": 7, "bench": 8, "commands": 8, "cli": 8, "notebook": 8, "exercises": 8, "__main__": 8, "__init__": 9}
+        "pipeline": 7, "bench": 8, "study": 8, "commands": 8, "cli": 8, "notebook": 8, "exercises": 8, "__main__": 8, "__init__": 9}
 
 
 def _layer(parts):

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..metrics.features import feature_network, load_bench_features
+from ..metrics.intervals import t_interval
 from ..model import model_config
 from ..pipeline import load_model
 from ..pipeline.fidelity import evaluate_model
@@ -169,20 +170,7 @@ def _write_results(out: Path, rows: list[dict]) -> None:
             fig.savefig(tmp, format="png", dpi=90)
 
 
-# --- statistics over seeds ---------------------------------------------------------------------
-def t_interval(values: Sequence[float]) -> dict:
-    """Mean and 95% Student-t interval half-width over seeds (``half`` is ``None`` for one seed)."""
-    v = [float(x) for x in values]
-    n = len(v)
-    mean = sum(v) / n
-    if n < 2:
-        return {"mean": mean, "half": None, "n": n}
-    from scipy.stats import t
-
-    sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (n - 1))
-    return {"mean": mean, "half": float(t.ppf(0.975, n - 1)) * sd / math.sqrt(n), "n": n}
-
-
+# --- statistics over seeds: t_interval (metrics.intervals) --------------------------------------
 def verdict(delta: dict | None, expected: int) -> str:
     """One claim's verdict from a paired difference ``delta`` (a :func:`t_interval` of variant minus reference) and
     the direction the paper claims (``expected`` = +1: the variant's value is higher, −1: lower).

@@ -6,6 +6,7 @@ Knows no diffusion model. Taught in: notebooks/03_audio_video_data.ipynb, notebo
 from .audio import analyze_audio
 from .bootstrap import bootstrap_interval, frechet_interval, kernel_interval
 from .frechet import frechet_distance, frechet_extrapolated, frechet_gaussians, gaussian_stats
+from .intervals import t_interval, wilson_interval
 from .kernel import kernel_distance, mmd2_unbiased, polynomial_kernel
 from .reference import PAIRING_KEYS, reference_pairs, reference_table, shuffled_scores
 from .sync import (SCORE_KEYS, format_scores, match_events, paired_difference, score_pairs, standard_error,
@@ -17,4 +18,4 @@ __all__ = ["sync_scores", "score_pairs", "format_scores", "match_events", "SCORE
            "standard_error", "paired_difference",
            "frechet_distance", "frechet_gaussians", "frechet_extrapolated", "gaussian_stats",
            "mmd2_unbiased", "kernel_distance", "polynomial_kernel",
-           "bootstrap_interval", "frechet_interval", "kernel_interval"]
+           "bootstrap_interval", "frechet_interval", "kernel_interval", "t_interval", "wilson_interval"]

@@ -1,0 +1,60 @@
+"""A simulated rater: a seeded stand-in for a person, so CI (and a teacher preparing a class) can run the whole
+study without anyone watching.
+
+Its policy reads the kit's own scores of a clip (``StudyClip.scores``), never its condition:
+
+* video quality ≈ 1 + 4 · video plausibility, audio quality ≈ 1 + 4 · audio plausibility, and match
+  ≈ 1 + 4 · (f1 + semantic)/2, each plus Gaussian noise of ``noise`` points, rounded and kept in 1…5;
+* "real" with probability σ(``slope`` · (mean rating − ``threshold``)).
+
+Each answer is drawn from a generator seeded by (seed, rater, clip, question), not from one stream: a session
+interrupted and resumed gives exactly the votes of one uninterrupted session. Clips without scores (a user's own)
+get ratings around 3 and a fair coin.
+
+Taught in: notebooks/12_user_study.ipynb
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from ..utils import derive_seed
+from .clips import StudyClip
+from .votes import TASKS
+
+__all__ = ["SimulatedRater"]
+
+
+@dataclass(frozen=True)
+class SimulatedRater:
+    """``SimulatedRater("sim-0", seed=0)``: ``.answers(clip, task)`` gives one vote's answers (see the module)."""
+    rater: str = "sim-0"
+    seed: int = 0
+    noise: float = 0.6
+    threshold: float = 3.5
+    slope: float = 2.0
+
+    def _rng(self, clip: StudyClip, question: str) -> random.Random:
+        return random.Random(derive_seed(self.seed, "rater", self.rater, clip.id, question))
+
+    def expected(self, clip: StudyClip) -> dict:
+        """The policy's mean rating per MOS question, before noise."""
+        s = clip.scores
+        if not s:
+            return {q: 3.0 for q in TASKS["mos"]}
+        return {"video_quality": 1 + 4 * s["video_plausibility"], "audio_quality": 1 + 4 * s["audio_plausibility"],
+                "match": 1 + 2 * (s["f1"] + s["semantic"])}
+
+    def answers(self, clip: StudyClip, task: str) -> dict:
+        if task == "mos":
+            return {q: int(min(5, max(1, round(m + self._rng(clip, q).gauss(0.0, self.noise)))))
+                    for q, m in self.expected(clip).items()}
+        if task == "turing":
+            if not clip.scores:
+                p = 0.5
+            else:
+                mean = sum(self.expected(clip).values()) / 3
+                p = 1.0 / (1.0 + math.exp(-self.slope * (mean - self.threshold)))
+            return {"judged_real": self._rng(clip, "turing").random() < p}
+        raise ValueError(f"task must be one of {', '.join(TASKS)}, got {task!r}")
