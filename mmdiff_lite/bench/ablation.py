@@ -21,7 +21,6 @@ import csv
 import hashlib
 import io
 import json
-import math
 import time
 from pathlib import Path
 from typing import Sequence

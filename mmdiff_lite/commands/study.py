@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args) -> int:
-    from .. import study as st
+    import mmdiff_lite.study as st
 
     if args.action == "build":
         if args.source:

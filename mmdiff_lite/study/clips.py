@@ -82,6 +82,15 @@ class StudySet:
     def path(self, clip_id: str) -> Path:
         return self.root / self[clip_id].file
 
+    def player(self, clip_id: str, width: int = 256) -> str:
+        """HTML of one clip: a looping ``<video controls>`` with its sound (the mp4 inlined), and nothing that names
+        its condition."""
+        import base64
+
+        b64 = base64.b64encode(self.path(clip_id).read_bytes()).decode()
+        return (f'<video class="mmdiff-study-clip" controls loop width="{width}" '
+                f'src="data:video/mp4;base64,{b64}"></video>')
+
     def order_for(self, rater: str) -> list[str]:
         """Clip ids in ``rater``'s order: a shuffle seeded by the set's seed and the rater id."""
         ids = [c.id for c in self.clips]

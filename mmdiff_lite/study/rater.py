@@ -9,7 +9,8 @@ Its policy reads the kit's own scores of a clip (``StudyClip.scores``), never it
 
 Each answer is drawn from a generator seeded by (seed, rater, clip, question), not from one stream: a session
 interrupted and resumed gives exactly the votes of one uninterrupted session. Clips without scores (a user's own)
-get ratings around 3 and a fair coin.
+get ratings around 3 and a fair coin. ``policy="coin"`` is a rater who cannot see the clips at all: ratings
+uniform in 1…5 and a fair coin for "real", whatever the clip.
 
 Taught in: notebooks/12_user_study.ipynb
 """
@@ -34,6 +35,11 @@ class SimulatedRater:
     noise: float = 0.6
     threshold: float = 3.5
     slope: float = 2.0
+    policy: str = "scores"
+
+    def __post_init__(self):
+        if self.policy not in ("scores", "coin"):
+            raise ValueError(f"policy must be 'scores' or 'coin', got {self.policy!r}")
 
     def _rng(self, clip: StudyClip, question: str) -> random.Random:
         return random.Random(derive_seed(self.seed, "rater", self.rater, clip.id, question))
@@ -47,6 +53,10 @@ class SimulatedRater:
                 "match": 1 + 2 * (s["f1"] + s["semantic"])}
 
     def answers(self, clip: StudyClip, task: str) -> dict:
+        if self.policy == "coin" and task in TASKS:
+            if task == "mos":
+                return {q: self._rng(clip, q).randint(1, 5) for q in TASKS["mos"]}
+            return {"judged_real": self._rng(clip, "turing").random() < 0.5}
         if task == "mos":
             return {q: int(min(5, max(1, round(m + self._rng(clip, q).gauss(0.0, self.noise)))))
                     for q, m in self.expected(clip).items()}

@@ -12,8 +12,6 @@ Taught in: notebooks/12_user_study.ipynb
 """
 from __future__ import annotations
 
-import base64
-
 from ..utils import has_frontend
 from .clips import StudySet
 from .rater import SimulatedRater
@@ -62,11 +60,6 @@ class StudySession:
         return n
 
     # --- the live widget -------------------------------------------------------------------------------
-    def _player(self, clip_id: str) -> str:
-        b64 = base64.b64encode(self.study.path(clip_id).read_bytes()).decode()
-        return (f'<video class="mmdiff-study-clip" controls loop width="256" src="data:video/mp4;base64,{b64}">'
-                "</video>")
-
     def widget(self):
         """The ipywidgets panel of this session (built once)."""
         if self._widget is not None:
@@ -106,7 +99,7 @@ class StudySession:
                     b.disabled = True
                 return
             title.value = f"<h4>Clip {self.done + 1} of {self.total} ({self.task}, rater {self.rater})</h4>"
-            player.value = self._player(self.current)
+            player.value = self.study.player(self.current)
 
         self._show, self._status = show, status
         show()
