@@ -25,7 +25,7 @@ def study(tmp_path):
             cid = f"c{cond[0]}{i}"
             (tmp_path / f"{cid}.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes([i]))
             clips.append(st.StudyClip(cid, cond, f"{cid}.mp4", f"{cond} {i}", _scores(q)))
-    s = st.StudySet(tmp_path, tuple(clips), seed=0, settings={"hand": True})
+    s = st.StudySet(tmp_path, tuple(clips), seed=0, settings={"models": ["good", "bad"]})
     s.save()
     return st.StudySet.load(tmp_path)
 
@@ -116,8 +116,10 @@ def test_an_interrupted_session_resumes_to_the_same_votes(study, tmp_path):
     rater = st.SimulatedRater("ann", seed=3)
     whole = st.StudySession(study, tmp_path / "one.csv", "ann", "mos")
     assert whole.run(rater) == len(study)
-    first = st.StudySession(study, tmp_path / "two.csv", "ann", "mos", limit=4)
+    first = st.StudySession(study, tmp_path / "two.csv", "ann", "mos", stop_after=4)
     assert first.run(rater) == 4 and first.current is None
+    with pytest.raises(ValueError, match="stop_after"):
+        st.StudySession(study, tmp_path / "two.csv", "ann", "mos", stop_after=-1)
     again = st.StudySession(study, tmp_path / "two.csv", "ann", "mos")
     assert again.done == 4 and again.run(rater) == len(study) - 4
     one = {v.clip: v.answers for v in st.read_votes(tmp_path / "one.csv", study)[0]}
@@ -126,11 +128,11 @@ def test_an_interrupted_session_resumes_to_the_same_votes(study, tmp_path):
 
 
 def test_simulated_rater_follows_its_policy(study):
-    rater = st.SimulatedRater("sim", seed=0, noise=0.0)
+    rater = st.SimulatedRater("sim", seed=0, noise=0.0, bias=0.0)
     good, bad = study["cg0"], study["cb0"]
     assert rater.answers(good, "mos") == {"video_quality": 5, "audio_quality": 5, "match": 5}  # 1 + 4 * 0.9 = 4.6
     assert rater.answers(bad, "mos") == {"video_quality": 1, "audio_quality": 1, "match": 1}   # 1 + 4 * 0.1 = 1.4
-    many = [st.SimulatedRater(f"r{i}", seed=0).answers(bad, "turing")["judged_real"] for i in range(200)]
+    many = [st.SimulatedRater(f"r{i}", seed=0, bias=0.0).answers(bad, "turing")["judged_real"] for i in range(200)]
     p = 1 / (1 + math.exp(-2.0 * (1.4 - 3.5)))
     assert abs(sum(many) / 200 - p) < 4 * math.sqrt(p * (1 - p) / 200)
 
@@ -154,8 +156,8 @@ def test_t_interval_closed_form():
 def test_tally_per_condition_and_unit(study, tmp_path):
     log = st.VoteLog(tmp_path / "v.csv", study)
     for r in ("a", "b", "c"):
-        st.StudySession(study, log, r, "mos").run(st.SimulatedRater(r, noise=0.0))
-        st.StudySession(study, log, r, "turing").run(st.SimulatedRater(r))
+        st.StudySession(study, log, r, "mos").run(st.SimulatedRater(r, noise=0.0, bias=0.0))
+        st.StudySession(study, log, r, "turing").run(st.SimulatedRater(r, bias=0.0))
     result = st.tally(*log.read()[:1], study)
     rows = result["conditions"]
     assert list(rows) == ["real", "good", "bad"]
@@ -163,7 +165,10 @@ def test_tally_per_condition_and_unit(study, tmp_path):
     assert rows["good"]["mos"]["match"]["unit"] == "raters" and rows["good"]["mos"]["match"]["n_votes"] == 9
     assert rows["bad"]["turing"]["n"] == 9 and rows["bad"]["turing"]["share"] < rows["real"]["turing"]["share"]
     one = st.tally([v for v in log.read()[0] if v.rater == "a"], study)
-    assert one["conditions"]["good"]["mos"]["match"]["unit"] == "votes"
+    assert one["conditions"]["good"]["mos"]["match"]["unit"].startswith("votes")
+    assert one["conditions"]["good"]["mos"]["match"]["half"] is None  # no interval from one rater's votes
+    twice = st.tally(log.read()[0] * 2, study)  # a list added to itself counts once, and says so
+    assert twice["n_votes"] == result["n_votes"] and twice["problems"] == result["n_votes"]
 
 
 def test_live_widget_records_the_clicks(study, tmp_path, monkeypatch):
@@ -176,7 +181,7 @@ def test_live_widget_records_the_clicks(study, tmp_path, monkeypatch):
             if type(b).__name__ == "Button"][0]
     assert len(toggles) == 3 and send.disabled and "<video" in panel.children[1].value
     first = session.current
-    for t, v in zip(toggles, ("5", "4", "2")):
+    for t, v in zip(toggles, (5, 4, 2)):
         t.value = v
     assert not send.disabled
     send.click()
@@ -195,6 +200,7 @@ def test_headless_widget_is_one_simulated_call(study, tmp_path, monkeypatch, cap
     session = st.turing_widget(study, tmp_path / "v.csv", "sim-1")
     assert session.current is None and len(session.log.read()[0]) == len(study)
     assert "simulated rater" in capsys.readouterr().out
+    assert {v.rater for v in session.log.read()[0]} == {"sim-sim-1"}  # never under the person's own id
 
 
 def test_set_from_a_folder_and_rebuilds(tmp_path):
@@ -225,3 +231,34 @@ def test_build_from_shipped_model_and_a_free_rebuild(tmp_path, monkeypatch):
     assert st.build_study_set(tmp_path / "set", models=("tiny",), n=1, seed=0).clips == s.clips
     with pytest.raises(FileExistsError, match="other settings"):
         st.build_study_set(tmp_path / "set", models=("tiny",), n=2, seed=0)
+
+
+def test_rows_that_mix_tasks_or_carry_a_bom(study, tmp_path):
+    f = tmp_path / "v.csv"
+    f.write_text("\ufeff" + ",".join(st.FIELDS) + "\nann,cr0,mos,3,3,3,1,t\nann,cr1,turing,,,,0,t\n", encoding="utf-8")
+    votes, problems = st.read_votes(f, study)
+    assert [v.clip for v in votes] == ["cr1"] and "filled in" in problems[0].why
+
+
+def test_a_class_folder_reports_shared_ids(study, tmp_path):
+    for name in ("a.csv", "b.csv"):
+        st.VoteLog(tmp_path / "class" / name, study).add("me", "cr0", "turing", judged_real=True)
+    st.VoteLog(tmp_path / "class" / "c.csv", study).add("cy", "cr0", "turing", judged_real=False)
+    votes, problems = st.read_vote_folder(tmp_path / "class", study)
+    assert sorted(v.rater for v in votes) == ["cy", "me"] and len(problems) == 1 and "also votes in a.csv" in problems[0].why
+
+
+def test_a_stale_tab_catches_up(study, tmp_path):
+    one = st.StudySession(study, tmp_path / "v.csv", "ann", "turing")
+    two = st.StudySession(study, tmp_path / "v.csv", "ann", "turing")
+    first = one.current
+    one.submit(judged_real=True)
+    with pytest.raises(st.VoteError, match="already voted"):
+        two.submit(judged_real=False)
+    assert two.current != first and two.current == one.current
+
+
+def test_rater_ids_that_would_break_the_file_are_refused(study):
+    for bad in ("ann ", "a\u2028b", "a,b", ""):
+        with pytest.raises(st.VoteError, match="rater id"):
+            check_vote(study, bad, "cr0", "turing", {"judged_real": 1})

@@ -4,6 +4,7 @@
     mmdiff-lite study build --out study/ --from my_clips/                      # my_clips/<condition>/*.mp4
     mmdiff-lite study simulate --set study/ --votes votes.csv --raters 5      # seeded stand-in raters (no person)
     mmdiff-lite study tally --set study/ --votes votes.csv [--markdown T.md]  # MOS ± 95% CI, share judged real
+    mmdiff-lite study tally --set study/ --votes class_votes/                # a folder: one CSV per student
 
 People vote in notebook 12 (``mmdiff_lite.study.mos_widget`` / ``turing_widget``), into the same CSV. Bad rows of
 a vote file are listed with their line numbers; the other votes still count.
@@ -32,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=at_least(0), default=0)
     t = act.add_parser("tally", help="MOS per condition with 95%% CIs and the share judged real")
     t.add_argument("--set", required=True, dest="set_dir")
-    t.add_argument("--votes", required=True)
+    t.add_argument("--votes", required=True, help="a vote CSV, or a folder of them (one per rater)")
     t.add_argument("--markdown", help="also write the table to this file (atomically)")
     p.set_defaults(func=run)
 
@@ -54,9 +55,11 @@ def run(args) -> int:
             rater = st.SimulatedRater(f"sim-{i}", seed=args.seed)
             for task in st.TASKS:
                 st.StudySession(study, log, rater.rater, task).run(rater)
-    votes, problems = log.read()
+    from pathlib import Path
+
+    votes, problems = st.read_vote_folder(args.votes, study) if Path(args.votes).is_dir() else log.read()
     for p in problems:
-        print(f"{args.votes}:{p.line}: not counted: {p.why}")
+        print(f"{args.votes}:{p.line}: not counted: {p.why} ({p.row})")
     table = st.tally_markdown(st.tally(votes, study, problems))
     print(table, end="")
     if getattr(args, "markdown", None):

@@ -21,7 +21,7 @@ from .options import parse_overrides
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a model (resumable; DDP under torchrun)", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--preset", default="tiny", help="training recipe and model preset: tiny, small, ref-small or paper (default: tiny)")
+    p.add_argument("--preset", default="tiny", help="training recipe and model preset: tiny, small, ref-small, paper, or the upsampler sr-tiny, sr-paper (default: tiny)")
     p.add_argument("--steps", type=at_least(1), help="train until this many optimizer steps")
     p.add_argument("--batch-size", type=at_least(1), help="global batch size (all processes and accumulation)")
     p.add_argument("--accumulation", type=at_least(1), help="gradient accumulation steps")

@@ -120,6 +120,10 @@ PRESETS: dict[str, ClipConfig] = {
         tone_seconds=0.06,
     ),
 }
+# The super-resolution stage's clips: a preset's world drawn at k times the frame size (ball and motion scaled, the
+# same seed gives the same motion and the same sound), so clip i of tiny-x2 is clip i of tiny at 32x32.
+PRESETS["tiny-x2"] = PRESETS["tiny"].with_(name="tiny-x2", height=32, width=32, ball_radius=5.0)
+PRESETS["paper-x4"] = PRESETS["paper"].with_(name="paper-x4", height=256, width=256, ball_radius=24.0)
 
 
 def clip_preset(name: str | ClipConfig) -> ClipConfig:

@@ -14,8 +14,8 @@ def _wilson(fn):
     for k, n in ((0, 10), (7, 20), (50, 100), (19, 20)):
         want = wilson_interval(k, n)
         got = fn(k, n)
-        if not isinstance(got, tuple) or len(got) != 2:
-            return "return a tuple (low, high)"
+        if not isinstance(got, (tuple, list)) or len(got) != 2:
+            return "return a pair (low, high)"
         for name, g, w in (("low", got[0], want["low"]), ("high", got[1], want["high"])):
             if (problem := within(g, w, 2e-3, f"for {k} of {n} your {name} end")) is not None:
                 return problem
@@ -28,9 +28,15 @@ def _coin(answer):
     if not isinstance(answer, dict) or set(answer) != {"generated_share", "real_share", "fooled"}:
         return "answer a dict {'generated_share': float, 'real_share': float, 'fooled': bool}"
     for k in ("generated_share", "real_share"):
-        if not isinstance(answer[k], (int, float)) or abs(answer[k] - 0.5) > 0.05:
+        try:
+            value = float(answer[k])
+        except (TypeError, ValueError):
+            return f"{k} must be a number"
+        if abs(value - 0.5) > 0.05:
             return f"look again at {k}: what does a fair coin say, whatever the clip?"
-    if answer["fooled"] is not False:
+    if str(answer["fooled"]) not in ("False", "True"):
+        return "fooled must be True or False"
+    if bool(answer["fooled"]):
         return "a share of 50% from raters who cannot see the clips says nothing about the model"
     return None
 

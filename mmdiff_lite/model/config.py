@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from ..fields import check_fields
+from .sr_config import SRConfig
 
-__all__ = ["UNetConfig", "MODEL_PRESETS", "model_config", "model_preset_names"]
+__all__ = ["UNetConfig", "SRConfig", "MODEL_PRESETS", "CONFIG_KINDS", "model_config", "model_preset_names",
+           "config_from_dict"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class UNetConfig:
     """
 
     name: str = "custom"
+    kind: str = "coupled"  # which network family (the super-resolution stage's configs say "sr")
     clip: str = "paper"  # the clip preset (mmdiff_lite.data.clip_preset) whose clips this model takes
     video_shape: tuple[int, int, int, int] = (16, 3, 64, 64)
     audio_shape: tuple[int, int] = (1, 25600)
@@ -79,9 +82,18 @@ class UNetConfig:
     cross_offsets: bool = False  # the kit's addition: RS-MMA's attention mass per relative frame offset
     cross_rotary: bool = False  # the kit's addition: time-aligned rotary position on RS-MMA's queries and keys
 
+    #: the modalities the network denoises, and the conditions it is given (none: it generates both together)
+    modalities = ("video", "audio")
+    conditions = ()
+
     def __post_init__(self):
         check_fields(self)  # typed: "False" is false, 3.5 is no channel count, lists become tuples
         self.validate()
+
+    @property
+    def input_shapes(self) -> dict:
+        """modality -> the shape of one clip of it (what the trainer checks its data against)."""
+        return {"video": self.video_shape, "audio": self.audio_shape}
 
     # --- derived sizes -------------------------------------------------------------------------
     @property
@@ -111,6 +123,8 @@ class UNetConfig:
     # --- checks --------------------------------------------------------------------------------
     def validate(self) -> None:
         """Raise ``ValueError`` (saying what to change) for an inconsistent configuration."""
+        if self.kind != "coupled":
+            raise ValueError(f"a UNetConfig has kind 'coupled', got {self.kind!r}")
         counts = {"channels": self.channels, "num_blocks": self.num_blocks, "heads": self.heads,
                   "head_dim": self.head_dim, "norm_groups": self.norm_groups, "emb_mult": self.emb_mult,
                   "audio_rate": self.audio_rate}
@@ -192,31 +206,55 @@ def _presets() -> dict[str, UNetConfig]:
             channel_mult=(1, 2, 2), num_blocks=1, windows=(None, 1, 4), attention_levels=(1, 2),
             dropout=0.1, recompute_attention=True,
         ),
+        # The super-resolution stage (per-frame upsampler, ADM layout; mmdiff_lite.model.sr). sr-paper: the authors'
+        # 64->256 model (guided-diffusion's upsampler without a class label, their image_sr_train.sh).
+        "sr-paper": SRConfig(name="sr-paper", clip="paper-x4", num_frames=16, frame_shape=(3, 256, 256),
+                             low_size=(64, 64), channels=192, channel_mult=(1, 1, 2, 2, 4, 4), num_blocks=2,
+                             attention_levels=(3, 4, 5), heads=4, emb_mult=4),
+        # sr-tiny: the tiny model's 16x16 frames to 32x32, trained here on the benchmark's frames (tiny-x2 clips).
+        # v-prediction, as tiny (trained with its recipe's min-SNR weighting); 16 channels: 0.75 s a step at 4 clips
+        # (64 frames) on one core, where 32 channels took 1.9 s.
+        "sr-tiny": SRConfig(name="sr-tiny", clip="tiny-x2", num_frames=16, frame_shape=(3, 32, 32),
+                            low_size=(16, 16), channels=16, channel_mult=(1, 2, 2), num_blocks=1,
+                            attention_levels=(2,), heads=4, emb_mult=4, prediction="v"),
     }
 
 
-#: The named presets (``tiny``, ``small``, ``paper``, ``ref-small``).
-MODEL_PRESETS: dict[str, UNetConfig] = _presets()
+#: The named presets, the kit's one list of models: the coupled U-Nets (``tiny``, ``small``, ``paper``,
+#: ``ref-small``) and the super-resolution stage (``sr-tiny``, ``sr-paper``).
+MODEL_PRESETS: dict[str, UNetConfig | SRConfig] = _presets()
+
+#: config ``kind`` -> its dataclass (a checkpoint's header records the kind; headers without one are coupled).
+CONFIG_KINDS = {"coupled": UNetConfig, "sr": SRConfig}
 
 
-def model_preset_names() -> list[str]:
-    return list(MODEL_PRESETS)
+def model_preset_names(kind: str | None = None) -> list[str]:
+    """Preset names, all of them or those of one ``kind`` (``coupled``: the joint generators; ``sr``)."""
+    return [k for k, v in MODEL_PRESETS.items() if kind is None or v.kind == kind]
 
 
-def model_config(preset: str | UNetConfig = "tiny", **overrides) -> UNetConfig:
+def config_from_dict(d: dict) -> UNetConfig | SRConfig:
+    """A config from its ``to_dict()`` (a checkpoint header), by its ``kind``."""
+    kind = d.get("kind", "coupled")
+    if kind not in CONFIG_KINDS:
+        raise ValueError(f"unknown model kind {kind!r} in the checkpoint: this kit knows {', '.join(CONFIG_KINDS)}")
+    return CONFIG_KINDS[kind](**{**d, "kind": kind})
+
+
+def model_config(preset: str | UNetConfig | SRConfig = "tiny", **overrides) -> UNetConfig | SRConfig:
     """The configuration of a named preset (or a given config) with ``overrides`` applied.
 
     Unknown presets and unknown override names raise ``ValueError`` listing the valid ones.
 
     Taught in: notebooks/04_coupled_unet.ipynb
     """
-    if isinstance(preset, UNetConfig):
+    if isinstance(preset, tuple(CONFIG_KINDS.values())):
         base = preset
     elif preset in MODEL_PRESETS:
         base = MODEL_PRESETS[preset]
     else:
         raise ValueError(f"unknown model preset {preset!r}: use one of {', '.join(MODEL_PRESETS)}")
-    valid = {f.name for f in fields(UNetConfig)}
+    valid = {f.name for f in fields(type(base))} - {"kind"}
     unknown = sorted(set(overrides) - valid)
     if unknown:
         raise ValueError(f"unknown model option(s) {', '.join(unknown)}: valid options are {', '.join(sorted(valid))}")

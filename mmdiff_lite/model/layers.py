@@ -114,7 +114,7 @@ class ResBranch(nn.Module):
     -> conv_out (1x1, zero-initialised)``, added to ``skip(resample(x))``.
     ``conv_in`` is the modality's 3-wide convolution (2D+1D for video, dilated 1D for audio);
     ``pointwise`` makes its 1x1 convolutions (the output layer and, when the width changes, the
-    skip). As in the authors' code, ``conv_in`` runs at the block's *input* resolution and the
+    skip); ``conv_out`` replaces the 1x1 output layer (the upsampler's ADM blocks use a 3x3 one). As in the authors' code, ``conv_in`` runs at the block's *input* resolution and the
     resampling follows it (down-sampling blocks convolve before pooling, up-sampling blocks before
     repeating).
 
@@ -122,14 +122,15 @@ class ResBranch(nn.Module):
     """
 
     def __init__(self, in_ch: int, out_ch: int, conv_in: nn.Module, pointwise: Callable[[int, int], nn.Module],
-                 resample: nn.Module | None = None, dropout: float = 0.0, groups: int = 32):
+                 resample: nn.Module | None = None, dropout: float = 0.0, groups: int = 32,
+                 conv_out: nn.Module | None = None):
         super().__init__()
         self.norm_in = group_norm(in_ch, groups)
         self.resample = resample if resample is not None else nn.Identity()
         self.conv_in = conv_in
         self.norm_out = group_norm(out_ch, groups)
         self.dropout = FastDropout(dropout) if dropout > 0 else nn.Identity()
-        self.conv_out = zero_init(pointwise(out_ch, out_ch))
+        self.conv_out = zero_init(conv_out if conv_out is not None else pointwise(out_ch, out_ch))
         self.skip = pointwise(in_ch, out_ch) if in_ch != out_ch else nn.Identity()
 
     def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:

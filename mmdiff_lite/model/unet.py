@@ -25,9 +25,10 @@ from .layers import group_norm, zero_init
 from .resblock import MMResBlock, MMSequence
 from .attention import SelfAttention
 from .rsmma import RSMMA, draw_shift
+from .sr import SuperResUNet
 from .video import VideoConv
 
-__all__ = ["CoupledUNet", "build_model", "shift_generator", "shift_mode", "rsmma_modules", "perturb_zero_layers"]
+__all__ = ["CoupledUNet", "NETWORKS", "build_model", "shift_generator", "shift_mode", "rsmma_modules", "perturb_zero_layers"]
 
 
 class CoupledUNet(nn.Module):
@@ -131,6 +132,11 @@ class CoupledUNet(nn.Module):
             raise ValueError(f"t must have shape ({len(video)},), got {tuple(t.shape)}")
         return video, audio, t
 
+    def inputs(self, batch: dict) -> tuple[dict, dict]:
+        """(what the network denoises, what it is given) for a training batch: both halves of the pair, no
+        condition (the trainer calls this for every model; the upsampler's is different)."""
+        return {"video": batch["video"], "audio": batch["audio"]}, {}
+
     def forward(self, x: dict, t: torch.Tensor, shift_generator: torch.Generator | None = None) -> dict:
         video, audio, t = self.check_inputs(x, t)
         gen = shift_generator if shift_generator is not None else self.shift_generator
@@ -151,8 +157,13 @@ class CoupledUNet(nn.Module):
         return {"video": eps_v, "audio": self.out_audio(a)}
 
 
-def build_model(preset: str | UNetConfig = "tiny", **overrides) -> CoupledUNet:
-    """The coupled U-Net of a named preset (``tiny``, ``small``, ``paper``, ``ref-small``) with overrides.
+#: config kind -> network class: the one map from a model preset to what it builds.
+NETWORKS = {"coupled": CoupledUNet, "sr": SuperResUNet}
+
+
+def build_model(preset: str | UNetConfig = "tiny", **overrides) -> nn.Module:
+    """The network of a named preset with overrides: the coupled U-Net (``tiny``, ``small``, ``paper``,
+    ``ref-small``) or the super-resolution stage's upsampler (``sr-tiny``, ``sr-paper``), by the config's kind.
 
     ``overrides`` are :class:`UNetConfig` fields, e.g. ``rsmma_impl="windowed"``, ``shift="none"``,
     ``cross_attention=False``, ``windows=(None, 4, 8)``, ``channels=64``. Parameter names do not
@@ -160,7 +171,8 @@ def build_model(preset: str | UNetConfig = "tiny", **overrides) -> CoupledUNet:
 
     Taught in: notebooks/04_coupled_unet.ipynb
     """
-    return CoupledUNet(model_config(preset, **overrides))
+    cfg = model_config(preset, **overrides)
+    return NETWORKS[cfg.kind](cfg)
 
 
 def rsmma_modules(model: nn.Module) -> list[tuple[str, RSMMA]]:

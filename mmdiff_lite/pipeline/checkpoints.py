@@ -15,8 +15,8 @@ from typing import Iterable
 import torch
 
 from ..diffusion import Schedule, get_schedule
-from ..model import build_model, model_config
-from ..model.config import MODEL_PRESETS, UNetConfig
+from ..model import build_model
+from ..model.config import MODEL_PRESETS, UNetConfig, config_from_dict
 from ..train.checkpoint import load_weights, save_weights, snapshot_path, snapshot_steps
 from ..train.run_folder import log_records
 from ..utils import atomic_path, sha256_file, write_json
@@ -82,9 +82,10 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
 
 
 def model_from_config(cfg: dict) -> torch.nn.Module:
-    """Rebuild a coupled U-Net from the configuration dict stored in a checkpoint header."""
+    """Rebuild the network (coupled U-Net or upsampler, by the header's ``kind``) from the configuration dict stored
+    in a checkpoint header."""
     fixed = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
-    return build_model(model_config(UNetConfig(**_with_clip(fixed))))
+    return build_model(config_from_dict(_with_clip(fixed)))
 
 
 def _with_clip(cfg: dict) -> dict:

@@ -18,8 +18,11 @@ MODALITIES = ("video", "audio")
 
 
 def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None = None,
-                autocast: bool | None = None, schedule: Schedule | None = None) -> Callable:
-    """Wrap a coupled U-Net as a ``model_fn(x, t) -> eps`` for :func:`mmdiff_lite.sample`.
+                autocast: bool | None = None, schedule: Schedule | None = None,
+                condition: dict | None = None) -> Callable:
+    """Wrap a network of the kit as a ``model_fn(x, t) -> eps`` for :func:`mmdiff_lite.sample`.
+
+    ``condition``: inputs the network is given at every call besides ``x_t`` (the upsampler's ``low`` frames).
 
     RS-MMA shifts are drawn from ``shift_generator`` (reproducible sampling); on CUDA the network runs
     under autocast (bf16 where supported) unless ``autocast=False``. A v-predicting network
@@ -36,7 +39,7 @@ def model_fn_of(model: torch.nn.Module, shift_generator: torch.Generator | None 
     def fn(x: dict, t: torch.Tensor) -> dict:
         ctx = torch.autocast(device.type, dtype=dtype) if use_amp else contextlib.nullcontext()
         with ctx:
-            out = model(x, t, shift_generator=shift_generator)
+            out = model(x, t, shift_generator=shift_generator, **(condition or {}))
         out = {k: v.float() for k, v in out.items()}
         return eps_from_v(x, out, t.double().cpu(), schedule) if v_pred else out  # eps = sqrt(ab) v + sqrt(1-ab) x_t
 

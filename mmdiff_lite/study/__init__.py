@@ -8,9 +8,10 @@ it imports it. Taught in: notebooks/12_user_study.ipynb
 from .clips import REAL, StudyClip, StudySet, build_study_set, study_set_from_folder
 from .rater import SimulatedRater
 from .tally import PAPER_STUDY, tally, tally_markdown
-from .votes import FIELDS, MOS_QUESTIONS, TASKS, Vote, VoteError, VoteLog, VoteProblem, read_votes
+from .votes import (FIELDS, MOS_QUESTIONS, MOS_SCALE, TASKS, Vote, VoteError, VoteLog, VoteProblem, read_vote_folder,
+                    read_votes)
 from .widgets import StudySession, mos_widget, turing_widget
 
 __all__ = ["REAL", "StudyClip", "StudySet", "build_study_set", "study_set_from_folder", "SimulatedRater", "PAPER_STUDY",
            "tally", "tally_markdown", "FIELDS", "MOS_QUESTIONS", "TASKS", "Vote", "VoteError", "VoteLog", "VoteProblem",
-           "read_votes", "StudySession", "mos_widget", "turing_widget"]
+           "read_votes", "read_vote_folder", "MOS_SCALE", "StudySession", "mos_widget", "turing_widget"]

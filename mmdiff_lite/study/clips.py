@@ -3,12 +3,15 @@
 A study set is a folder with one mp4 (video with its sound) per clip and ``set.json``, which keeps each clip's
 hidden identity: its condition (``real`` or the model that made it), where it came from, and, for benchmark clips,
 the kit's own scores of it (sync, semantic, plausibility; the simulated rater reads them, a person never sees
-them). The file names are the ids, so nothing on screen gives a clip away.
+them). The file names are the ids, hashes salted with a secret drawn when the set is built, so nothing on screen
+gives a clip away and the ids cannot be recomputed. The blinding holds only while raters do not open the folder:
+``set.json`` is the answer key (and generated mp4s may differ from real ones in size), so a teacher builds the set
+and gives the class only the notebook's players.
 
 * :func:`build_study_set` makes one from benchmark clips and the shipped models (DPM-Solver-20);
 * :func:`study_set_from_folder` makes one from a user's own mp4s in ``<folder>/<condition>/*.mp4``;
-* :meth:`StudySet.order_for` is each rater's own shuffled order (seeded by the rater id), so two raters do not
-  see the clips in the same order, and an interrupted session resumes in the same order.
+* :meth:`StudySet.order_for` is each rater's own shuffled order per task (seeded by the rater id and the task), so
+  two raters do not see the clips in the same order, and an interrupted session resumes in the same order.
 
 Taught in: notebooks/12_user_study.ipynb
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import secrets
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -75,9 +79,11 @@ class StudySet:
 
     @property
     def conditions(self) -> list[str]:
-        """The conditions, real first, then in the order they were added."""
-        seen = list(dict.fromkeys(c.condition for c in self.clips))
-        return sorted(seen, key=lambda c: c != REAL)
+        """The conditions: real first, then the models in the order the set was built with."""
+        order = self.settings.get("models") or list(self.settings.get("files", {}))
+        seen = set(c.condition for c in self.clips)
+        rank = {c: i for i, c in enumerate(order)}
+        return sorted(seen, key=lambda c: (c != REAL, rank.get(c, len(rank)), c))
 
     def path(self, clip_id: str) -> Path:
         return self.root / self[clip_id].file
@@ -91,10 +97,10 @@ class StudySet:
         return (f'<video class="mmdiff-study-clip" controls loop width="{width}" '
                 f'src="data:video/mp4;base64,{b64}"></video>')
 
-    def order_for(self, rater: str) -> list[str]:
-        """Clip ids in ``rater``'s order: a shuffle seeded by the set's seed and the rater id."""
+    def order_for(self, rater: str, task: str = "mos") -> list[str]:
+        """Clip ids in ``rater``'s order for ``task``: a shuffle seeded by the set's seed, the rater id and the task."""
         ids = [c.id for c in self.clips]
-        random.Random(derive_seed(self.seed, "order", str(rater))).shuffle(ids)
+        random.Random(derive_seed(self.seed, "order", str(rater), task)).shuffle(ids)
         return ids
 
     def save(self) -> None:
@@ -121,8 +127,8 @@ class StudySet:
         return cls(root, clips, rec.get("seed", 0), rec.get("preset"), rec.get("settings", {}))
 
 
-def _clip_id(seed: int, condition: str, index: int) -> str:
-    return "c" + hashlib.sha256(f"{seed}/{condition}/{index}".encode()).hexdigest()[:8]
+def _clip_id(salt: str, condition: str, index: int) -> str:
+    return "c" + hashlib.sha256(f"{salt}/{condition}/{index}".encode()).hexdigest()[:8]
 
 
 def _existing(out: Path, settings: dict) -> StudySet | None:
@@ -178,14 +184,15 @@ def build_study_set(out, *, models=("tiny", "tiny-nocross"), n: int = 8, seed: i
         schedule, _ = sampling_setup(meta)
         sets[name] = generate(model, n, method="dpm_solver", steps=steps, order=3, seed=derive_seed(seed, "study", name),
                               schedule=schedule, progress=progress)
-    clips = []
+    clips, salt = [], secrets.token_hex(8)
     for condition, pairs in sets.items():
         scores = _per_clip_scores(pairs["video"], pairs["audio"], cfg)
         for i in range(n):
-            cid = _clip_id(seed, condition, i)
+            cid = _clip_id(salt, condition, i)
             write_mp4(out / f"{cid}.mp4", pairs["video"][i], pairs["audio"][i], cfg.fps, cfg.sample_rate, scale=8)
             source = f"benchmark clip {i}" if condition == REAL else f"{condition}, generated pair {i}"
             clips.append(StudyClip(cid, condition, f"{cid}.mp4", source, scores[i]))
+    random.Random(secrets.randbits(64)).shuffle(clips)  # set.json's order says nothing either
     study = StudySet(out, tuple(clips), seed, preset, settings)
     study.save()  # last: a folder without set.json is an unfinished build, refused rather than trusted
     return study
@@ -208,12 +215,13 @@ def study_set_from_folder(folder, out=None, *, seed: int = 0) -> StudySet:
     if old is not None:
         return old
     out.mkdir(parents=True, exist_ok=True)
-    clips = []
+    clips, salt = [], secrets.token_hex(8)
     for condition, files in groups.items():
         for i, f in enumerate(files):
-            cid = _clip_id(seed, condition, i)
+            cid = _clip_id(salt, condition, i)
             shutil.copyfile(f, out / f"{cid}.mp4")
             clips.append(StudyClip(cid, condition, f"{cid}.mp4", str(f.relative_to(folder))))
+    random.Random(secrets.randbits(64)).shuffle(clips)
     study = StudySet(out, tuple(clips), seed, None, settings)
     study.save()
     return study

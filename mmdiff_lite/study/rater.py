@@ -5,7 +5,10 @@ Its policy reads the kit's own scores of a clip (``StudyClip.scores``), never it
 
 * video quality ≈ 1 + 4 · video plausibility, audio quality ≈ 1 + 4 · audio plausibility, and match
   ≈ 1 + 4 · (f1 + semantic)/2, each plus Gaussian noise of ``noise`` points, rounded and kept in 1…5;
-* "real" with probability σ(``slope`` · (mean rating − ``threshold``)).
+* plus a rater's own leniency, one offset per rater drawn from N(0, ``bias``²) (a strict rater is strict on every
+  clip: why the tally's MOS interval is taken over raters, not votes);
+* "real" with probability σ(``slope`` · (m − ``threshold``)), m the mean of its three expected ratings
+  (before the noise of each vote, after its leniency).
 
 Each answer is drawn from a generator seeded by (seed, rater, clip, question), not from one stream: a session
 interrupted and resumed gives exactly the votes of one uninterrupted session. Clips without scores (a user's own)
@@ -33,6 +36,7 @@ class SimulatedRater:
     rater: str = "sim-0"
     seed: int = 0
     noise: float = 0.6
+    bias: float = 0.5
     threshold: float = 3.5
     slope: float = 2.0
     policy: str = "scores"
@@ -44,13 +48,19 @@ class SimulatedRater:
     def _rng(self, clip: StudyClip, question: str) -> random.Random:
         return random.Random(derive_seed(self.seed, "rater", self.rater, clip.id, question))
 
+    @property
+    def leniency(self) -> float:
+        """This rater's offset on every rating (0 when ``bias`` is 0)."""
+        return random.Random(derive_seed(self.seed, "leniency", self.rater)).gauss(0.0, self.bias) if self.bias else 0.0
+
     def expected(self, clip: StudyClip) -> dict:
-        """The policy's mean rating per MOS question, before noise."""
+        """The policy's mean rating per MOS question, before the noise of each vote."""
         s = clip.scores
         if not s:
-            return {q: 3.0 for q in TASKS["mos"]}
-        return {"video_quality": 1 + 4 * s["video_plausibility"], "audio_quality": 1 + 4 * s["audio_plausibility"],
-                "match": 1 + 2 * (s["f1"] + s["semantic"])}
+            return {q: 3.0 + self.leniency for q in TASKS["mos"]}
+        return {"video_quality": 1 + 4 * s["video_plausibility"] + self.leniency,
+                "audio_quality": 1 + 4 * s["audio_plausibility"] + self.leniency,
+                "match": 1 + 2 * (s["f1"] + s["semantic"]) + self.leniency}
 
     def answers(self, clip: StudyClip, task: str) -> dict:
         if self.policy == "coin" and task in TASKS:

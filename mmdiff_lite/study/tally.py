@@ -3,10 +3,13 @@ binomial interval, beside the paper's numbers.
 
 * **MOS.** For each condition and question, the mean rating. Votes of one rater are not independent (a strict
   rater is strict on every clip), so with three raters or more the interval is a Student-t interval over the
-  raters' own means (the rater is the independent unit); with fewer it falls back to the votes, and says so.
+  raters' own means (the rater is the independent unit); with fewer there is no interval. It covers the spread
+  of raters for *these* clips: with a handful of clips per condition, other clips of the same model could score
+  differently (a two-way bootstrap over raters and clips would cover both).
 * **Turing test.** The share judged real, with Wilson's score interval
   (:func:`mmdiff_lite.metrics.wilson_interval`), per condition, real clips included: a generated share is read
-  against the real clips' share under the same raters, not against 100%.
+  against the real clips' share under the same raters, not against 100%. Wilson treats every vote as independent;
+  votes of one rater are not, so with few raters the interval is too narrow.
 
 Taught in: notebooks/12_user_study.ipynb
 """
@@ -33,9 +36,9 @@ def _mos(votes: list[Vote], question: str) -> dict:
     if len(by_rater) >= 3:
         ci = t_interval([sum(r) / len(r) for r in by_rater.values()])
         unit = "raters"
-    else:
-        ci = t_interval([a for r in by_rater.values() for a in r])
-        unit = "votes"
+    else:  # too few raters for an interval over raters; one over their votes would be too narrow
+        ci = {**t_interval([a for r in by_rater.values() for a in r]), "half": None}
+        unit = "votes (fewer than 3 raters: no interval)"
     return {"mean": ci["mean"], "half": ci["half"], "n_votes": len(votes), "n_raters": len(by_rater), "unit": unit}
 
 
@@ -43,10 +46,16 @@ def tally(votes: list[Vote], study: StudySet, problems: list[VoteProblem] = ()) 
     """``{condition: {"mos": {question: {...}}, "turing": {...}}, "problems": n, "raters": [...]}`` from the votes
     of one study (``problems`` from :meth:`VoteLog.read` are counted, so a tally says what it left out)."""
     groups = defaultdict(lambda: {"mos": [], "turing": []})
+    seen, repeated = set(), 0
     for v in votes:
+        key = (v.rater, v.clip, v.task)
+        if key in seen:  # a list added to itself, or two files of one rater: the first vote counts
+            repeated += 1
+            continue
+        seen.add(key)
         groups[study[v.clip].condition][v.task].append(v)
-    out = {"conditions": {}, "raters": sorted({v.rater for v in votes}), "n_votes": len(votes),
-           "problems": len(problems)}
+    out = {"conditions": {}, "raters": sorted({v.rater for v in votes}), "n_votes": len(seen),
+           "problems": len(problems) + repeated}
     for condition in study.conditions:
         g = groups.get(condition, {"mos": [], "turing": []})
         row = {"mos": {q: _mos(g["mos"], q) for q in MOS_QUESTIONS} if g["mos"] else {}}

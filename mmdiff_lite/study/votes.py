@@ -6,13 +6,17 @@ ratings ``video_quality``, ``audio_quality``, ``match`` (1–5, empty for a Turi
 study set (``set.json``) holds it, and :func:`mmdiff_lite.study.tally` joins the two.
 
 * :meth:`VoteLog.add` checks one vote and appends it by writing the whole file anew beside the old one and
-  renaming it over (under a lock file, so two kernels on one machine cannot interleave): a kill at any moment
-  leaves the file with or without that vote, never half a row.
+  renaming it over (under a POSIX lock file, so two kernels on one machine cannot interleave; Windows and network
+  file systems get no lock, so give every rater an own file there): a kill at any moment leaves the file with or
+  without that vote, never half a row. Do not keep the file open in an editor while votes come in: saving it
+  would write back the old rows.
 * :meth:`VoteLog.read` keeps every good row and lists each bad one (:class:`VoteProblem`: a damaged row, a rating
   out of range, a clip id that is not in the set, a repeated vote) with its line number and what to do; nothing
   is dropped from the file, so a fixed row counts again at the next read.
 * :meth:`VoteLog.remaining` is what a rater has not voted yet, in the rater's own order: a session that was
   interrupted resumes where it stopped.
+* :func:`read_vote_folder` reads a class: every ``*.csv`` of a folder (one per student), with a rater id that
+  votes in two files reported, not merged.
 
 Taught in: notebooks/12_user_study.ipynb
 """
@@ -30,13 +34,16 @@ from typing import NamedTuple
 from ..utils import atomic_path
 from .clips import StudySet
 
-__all__ = ["FIELDS", "TASKS", "MOS_QUESTIONS", "Vote", "VoteProblem", "VoteError", "VoteLog", "read_votes"]
+__all__ = ["FIELDS", "TASKS", "MOS_QUESTIONS", "MOS_SCALE", "Vote", "VoteProblem", "VoteError", "VoteLog", "read_votes",
+           "read_vote_folder"]
 
 FIELDS = ("rater", "clip", "task", "video_quality", "audio_quality", "match", "judged_real", "time")
 #: The three MOS questions, as the paper asks them (video quality, audio quality, audio-video match).
 MOS_QUESTIONS = {"video_quality": "How good is the video?", "audio_quality": "How good is the sound?",
                  "match": "How well do the sound and the picture belong together?"}
 TASKS = {"mos": tuple(MOS_QUESTIONS), "turing": ("judged_real",)}
+#: The absolute category rating scale (ITU-T P.910) every MOS question is answered on.
+MOS_SCALE = {1: "bad", 2: "poor", 3: "fair", 4: "good", 5: "excellent"}
 
 
 class VoteError(ValueError):
@@ -80,8 +87,9 @@ def _judged(value) -> bool:
 
 def check_vote(study: StudySet, rater: str, clip: str, task: str, answers: dict) -> dict:
     """The answers of one vote, checked and normalised (raises :class:`VoteError` with what is wrong)."""
-    if not str(rater).strip() or any(ch in str(rater) for ch in ",\n\r\""):
-        raise VoteError(f"a rater id must be non-empty, without commas, quotes or line breaks, got {rater!r}")
+    rater = str(rater)
+    if not rater or rater != rater.strip() or not rater.isprintable() or any(ch in rater for ch in ',"'):
+        raise VoteError(f"a rater id must be printable text without commas, quotes or surrounding spaces, got {rater!r}")
     if clip not in study:
         raise VoteError(f"clip {clip!r} is not in the study set at {study.root}: votes must name one of its "
                         f"{len(study)} clip ids")
@@ -125,7 +133,8 @@ def read_votes(path, study: StudySet) -> tuple[list[Vote], list[VoteProblem]]:
     path = Path(path)
     if not path.is_file():
         return [], []
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    text = path.read_text(encoding="utf-8-sig", errors="replace")  # a spreadsheet's byte-order mark is no field
+    lines = text.split("\n")
     if not lines:
         return [], []
     header = next(csv.reader([lines[0]]))
@@ -134,6 +143,7 @@ def read_votes(path, study: StudySet) -> tuple[list[Vote], list[VoteProblem]]:
                         f"{','.join(FIELDS)}; point at the right file or move this one away")
     votes, problems, seen = [], [], set()
     for no, text in enumerate(lines[1:], start=2):
+        text = text.rstrip("\r")
         if not text.strip():
             continue
         try:
@@ -141,6 +151,9 @@ def read_votes(path, study: StudySet) -> tuple[list[Vote], list[VoteProblem]]:
             if len(cells) != len(FIELDS):
                 raise VoteError(f"the row has {len(cells)} fields, a vote has {len(FIELDS)}: fix or delete the row")
             row = dict(zip(FIELDS, cells))
+            others = [q for t, qs in TASKS.items() if t != row["task"] for q in qs if row[q] != ""]
+            if row["task"] in TASKS and others:
+                raise VoteError(f"a {row['task']} vote with {', '.join(others)} filled in: which task was it?")
             answers = check_vote(study, row["rater"], row["clip"], row["task"],
                                  {q: row[q] for q in TASKS.get(row["task"], ()) if row[q] != ""})
             key = (row["rater"], row["clip"], row["task"])
@@ -193,4 +206,26 @@ class VoteLog:
     def remaining(self, rater: str, task: str) -> list[str]:
         """The clips ``rater`` has not voted on in ``task``, in the rater's order."""
         done = self.voted(rater, task)
-        return [c for c in self.study.order_for(rater) if c not in done]
+        return [c for c in self.study.order_for(rater, task) if c not in done]
+
+
+def read_vote_folder(folder, study: StudySet) -> tuple[list[Vote], list[VoteProblem]]:
+    """The votes of every ``*.csv`` in ``folder`` (a class: one file per student) and every problem row. A rater id
+    that also votes in an earlier file (two students who kept the default id) is reported for each of its rows in
+    the later file, not merged; a file that is not a vote file is reported as one problem."""
+    votes, problems, owner = [], [], {}
+    for f in sorted(Path(folder).glob("*.csv")):
+        try:
+            mine, bad = read_votes(f, study)
+        except VoteError as e:
+            problems.append(VoteProblem(0, f.name, str(e)))
+            continue
+        problems += [p._replace(row=f"{f.name}: {p.row}") for p in bad]
+        for v in mine:
+            first = owner.setdefault(v.rater, f.name)
+            if first != f.name:
+                problems.append(VoteProblem(0, f"{f.name}: {v.rater},{v.clip},{v.task}",
+                                            f"rater id {v.rater!r} also votes in {first}: give every rater an own id"))
+            else:
+                votes.append(v)
+    return votes, problems

@@ -16,18 +16,20 @@ from ..fields import check_fields
 __all__ = ["TrainConfig", "TRAIN_PRESETS", "train_config"]
 
 
-def _typed_model_overrides(overrides: dict) -> dict:
-    """Model options typed as :class:`mmdiff_lite.model.UNetConfig` declares them (so a run's config.json
-    records ``false``, not ``"False"``); unknown names are refused."""
+def _typed_model_overrides(overrides: dict, preset: str) -> dict:
+    """Model options typed as the preset's config class declares them (:class:`mmdiff_lite.model.UNetConfig`, or
+    ``SRConfig`` for the upsampler; so a run's config.json records ``false``, not ``"False"``); unknown names are
+    refused."""
     import typing
 
     from ..fields import coerce
-    from ..model.config import UNetConfig
+    from ..model.config import MODEL_PRESETS, UNetConfig
 
-    hints = typing.get_type_hints(UNetConfig)
+    kind = type(MODEL_PRESETS[preset]) if preset in MODEL_PRESETS else UNetConfig
+    hints = {k: v for k, v in typing.get_type_hints(kind).items() if k != "kind"}
     unknown = sorted(set(overrides) - set(hints))
     if unknown:
-        raise ValueError(f"unknown model option(s) {', '.join(unknown)}: see mmdiff_lite.model.UNetConfig")
+        raise ValueError(f"unknown model option(s) {', '.join(unknown)}: see mmdiff_lite.model.{kind.__name__}")
     return {k: coerce(v, hints[k], k) for k, v in overrides.items()}
 
 
@@ -61,7 +63,7 @@ class TrainConfig:
 
     def __post_init__(self):
         check_fields(self)  # typed: "False" is false, "inf" is no learning rate
-        object.__setattr__(self, "model_overrides", _typed_model_overrides(self.model_overrides))
+        object.__setattr__(self, "model_overrides", _typed_model_overrides(self.model_overrides, self.preset))
         if not self.lr > 0 or self.warmup_steps < 0 or self.weight_decay < 0:
             raise ValueError(f"lr must be > 0 (got {self.lr}), warmup_steps >= 0 (got {self.warmup_steps}) and "
                              f"weight_decay >= 0 (got {self.weight_decay})")
@@ -95,6 +97,11 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
     "small": TrainConfig(preset="small", batch_size=32, lr=2e-4, warmup_steps=500, ema_decay=0.9999,
                          loss_weighting="min_snr", grad_clip=1.0),
     "ref-small": TrainConfig(preset="ref-small", batch_size=16, lr=1e-4, ema_decay=0.9999, grad_clip=None),
+    # The super-resolution stage: a batch is 4 clips = 64 frames; tiny's recipe otherwise. sr-paper: the authors'
+    # image_sr_train.sh (lr 1e-4; their batch 4-6 per GPU).
+    "sr-tiny": TrainConfig(preset="sr-tiny", batch_size=4, lr=1e-3, warmup_steps=100, ema_decay=0.999,
+                           loss_weighting="min_snr", grad_clip=1.0),
+    "sr-paper": TrainConfig(preset="sr-paper", batch_size=8, lr=1e-4, ema_decay=0.9999, grad_clip=None),
 }
 
 

@@ -32,6 +32,10 @@ class SampleSource:
     def audio_shape(self):
         return tuple(self.dataset[0]["audio"].shape)
 
+    def shape(self, key: str) -> tuple:
+        """The shape of one clip's ``key`` (``video`` or ``audio``)."""
+        return tuple(self.dataset[0][key].shape)
+
     def _index(self, i: int) -> int:
         if self.unlimited:
             return i

@@ -88,9 +88,11 @@ class Trainer:
         mc = self.model.config
         self.data_preset = cfg.data_preset or mc.clip  # the model preset names its clip preset
         self.source = make_source(self.data_preset, cfg.data_dir, cfg.seed, cfg.flip_prob)
-        if tuple(mc.video_shape) != self.source.video_shape or tuple(mc.audio_shape) != self.source.audio_shape:
-            raise ValueError(f"the data's clips {self.source.video_shape} + {self.source.audio_shape} do not fit model "
-                             f"preset {cfg.preset!r} ({tuple(mc.video_shape)} + {tuple(mc.audio_shape)}); choose matching presets")
+        misfit = {k: (self.source.shape(k), tuple(v)) for k, v in mc.input_shapes.items() if self.source.shape(k) != tuple(v)}
+        if misfit:
+            raise ValueError(f"the data's clips do not fit model preset {cfg.preset!r} ("
+                             + "; ".join(f"{k}: data {a}, model {b}" for k, (a, b) in misfit.items())
+                             + "); choose matching presets")
         self.ema = EMA(self.model, cfg.ema_decay)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.net = self.model
@@ -140,22 +142,26 @@ class Trainer:
         return self.cfg.lr * min(1.0, (step + 1) / w) if w else self.cfg.lr
 
     # ---- one step ----------------------------------------------------------------------------
-    def _micro_batch(self, step: int, m: int) -> tuple[dict, torch.Tensor, dict]:
+    def _micro_batch(self, step: int, m: int) -> tuple[dict, torch.Tensor, dict, dict]:
+        """(x_0 of the modalities the model denoises, t, their noise, the conditions it is given) on the device.
+        The model says which is which (``model.inputs``): the coupled U-Net denoises both halves of a clip, the
+        upsampler its frames, given their low-resolution copies."""
         first = step * self.cfg.batch_size + (m * self.world + self.rank) * self.micro
         ids = range(first, first + self.micro)
-        x0 = self.source.batch(ids)
+        x0, cond = self.model.inputs(self.source.batch(ids))
         shapes = {k: v.shape[1:] for k, v in x0.items()}
         t, noise = draw_t_and_noise(self.cfg.seed, ids, shapes, self.schedule.T)
         pin = self.device.type == "cuda"
-        move = lambda v: (v.pin_memory() if pin else v).to(self.device, non_blocking=pin)
-        return {k: move(v) for k, v in x0.items()}, t.to(self.device), {k: move(v) for k, v in noise.items()}
+        move = lambda d: {k: (v.pin_memory() if pin else v).to(self.device, non_blocking=pin) for k, v in d.items()}
+        return move(x0), t.to(self.device), move(noise), move(cond)
 
-    def loss(self, x0: dict, t: torch.Tensor, noise: dict, shift_gen: torch.Generator | None) -> tuple[torch.Tensor, dict]:
+    def loss(self, x0: dict, t: torch.Tensor, noise: dict, shift_gen: torch.Generator | None,
+             cond: dict | None = None) -> tuple[torch.Tensor, dict]:
         """The paper's Eq. (3) for a batch: noise with q(x_t | x_0), predict eps (or v), weighted MSE."""
         xt, _ = q_sample(x0, t.double().cpu(), self.schedule, noise=noise)
         ctx = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else contextlib.nullcontext()
         with ctx:
-            pred = self.net(xt, t.float(), shift_generator=shift_gen)
+            pred = self.net(xt, t.float(), shift_generator=shift_gen, **(cond or {}))
         prediction = self.model.config.prediction
         target = v_target(x0, noise, t.double().cpu(), self.schedule) if prediction == "v" else noise
         lam = None
@@ -170,14 +176,14 @@ class Trainer:
         for g in self.opt.param_groups:
             g["lr"] = self.lr_at(step)
         self.opt.zero_grad(set_to_none=True)
-        parts, total = {"video": 0.0, "audio": 0.0}, 0.0
+        parts, total = {k: 0.0 for k in self.model.config.modalities}, 0.0
         for m in range(cfg.accumulation):
-            x0, t, noise = self._micro_batch(step, m)
+            x0, t, noise, cond = self._micro_batch(step, m)
             torch.manual_seed(derive_seed(cfg.seed, "dropout", step, self.rank, m) % 2**63)
             shift_gen = step_generator(cfg.seed, step, "shift", self.device)  # same on every process
             sync = self.world == 1 or m == cfg.accumulation - 1
             with contextlib.nullcontext() if sync else self.net.no_sync():
-                loss, per = self.loss(x0, t, noise, shift_gen)
+                loss, per = self.loss(x0, t, noise, shift_gen, cond)
                 scaled = loss / cfg.accumulation
                 (self.scaler.scale(scaled) if self.scaler else scaled).backward()
             total += loss.item() / cfg.accumulation
@@ -196,7 +202,7 @@ class Trainer:
             self.opt.step()
         self.ema.update(self.model)
         self.step += 1
-        return {"step": self.step, "loss": total, "loss_video": parts["video"], "loss_audio": parts["audio"],
+        return {"step": self.step, "loss": total, **{f"loss_{k}": v for k, v in parts.items()},
                 "grad_norm": float(gnorm), "lr": self.lr_at(step)}
 
     def _diverged_text(self, step: int, loss: float, gnorm: float) -> str:
