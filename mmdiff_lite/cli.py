@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["demo", "train", "sample", "condition", "evaluate", "ablate", "bench", "train_features", "study"]
+COMMANDS = ["demo", "train", "sample", "condition", "upscale", "evaluate", "ablate", "bench", "train_features", "study"]
 
 
 class _Parser(argparse.ArgumentParser):

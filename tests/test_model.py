@@ -42,12 +42,15 @@ def test_parameter_table_adds_up_and_paper_structure():
 
 
 def test_presets_and_unknown_names():
-    assert set(MODEL_PRESETS) == {"tiny", "small", "paper", "ref-small"}
+    assert set(MODEL_PRESETS) == {"tiny", "small", "paper", "ref-small", "sr-paper", "sr-tiny"}
+    from mmdiff_lite.model import model_preset_names
+
+    assert model_preset_names("coupled") == ["tiny", "small", "paper", "ref-small"]
     cfg = model_config("tiny")
     assert cfg.video_shape == (16, 3, 16, 16) and cfg.audio_shape == (1, 4096) and cfg.audio_rate == 4
     assert cfg.dropout == 0.0
     assert [cfg.level_shapes(lv)[1] // cfg.num_frames for lv in range(3)] == [256, 64, 16]
-    with pytest.raises(ValueError, match="tiny, small, paper, ref-small"):
+    with pytest.raises(ValueError, match="tiny, small, paper, ref-small, sr-paper, sr-tiny"):
         build_model("huge")
     with pytest.raises(ValueError, match="valid options"):
         build_model("tiny", chanels=8)

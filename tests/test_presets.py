@@ -14,7 +14,9 @@ from mmdiff_lite.train import Trainer
 def test_every_model_preset_names_a_clip_preset_of_its_shapes(name):
     cfg = mm.MODEL_PRESETS[name]
     clips = mm.clip_preset(cfg.clip)
-    assert clips.video_shape == tuple(cfg.video_shape) and clips.audio_shape == tuple(cfg.audio_shape)
+    shapes = {"video": clips.video_shape, "audio": clips.audio_shape}
+    assert set(cfg.input_shapes) == set(cfg.modalities) and cfg.modalities
+    assert all(shapes[k] == tuple(v) for k, v in cfg.input_shapes.items())
     pair = synthetic_clip(0, clips)
     assert tuple(pair["video"].shape) == clips.video_shape and tuple(pair["audio"].shape) == clips.audio_shape
 

@@ -16,6 +16,7 @@ import argparse
 import shlex
 
 from ..fields import at_least
+from ..model import model_preset_names
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=at_least(2), default=128, help="evaluation pairs per run and step (default: 128)")
     p.add_argument("--n-boot", type=at_least(2), default=100, help="bootstrap resamplings per distance (default: 100)")
     p.add_argument("--threads", type=at_least(1), default=None, help="torch threads (default: torch's choice)")
-    p.add_argument("--preset", default="tiny", choices=["tiny", "small", "ref-small", "paper"],
+    p.add_argument("--preset", default="tiny", choices=model_preset_names("coupled"),
                    help="model preset the variants are built on (default: tiny; small or paper on a GPU)")
     p.add_argument("--features", help="bench feature network file for the preset's clips (mmdiff-lite train-features; "
                                       "default: the shipped one, tiny only)")

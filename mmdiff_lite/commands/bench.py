@@ -12,7 +12,7 @@ import argparse
 
 from ..fields import at_least
 from ..bench.features import DEFAULT_MODELS
-from ..model import MODEL_PRESETS
+from ..model import model_preset_names
 from .options import parse_overrides, parse_shift
 
 
@@ -27,14 +27,14 @@ def register(subparsers) -> None:
     sub = parser.add_subparsers(dest="bench", metavar="WHAT", required=True)
 
     p = sub.add_parser("rsmma", help="dense vs windowed RS-MMA at a preset's real feature shapes")
-    p.add_argument("--preset", default="paper", choices=list(MODEL_PRESETS))
+    p.add_argument("--preset", default="paper", choices=model_preset_names("coupled"))
     p.add_argument("--batch-size", type=at_least(1), default=1)
     p.add_argument("--backward", action="store_true", help="time forward + backward instead of forward")
     _threads(p)
     p.set_defaults(func=run_rsmma)
 
     p = sub.add_parser("step", help="time a training step (forward, loss, backward) and the forward alone")
-    p.add_argument("--preset", default="ref-small", choices=list(MODEL_PRESETS))
+    p.add_argument("--preset", default="ref-small", choices=model_preset_names("coupled"))
     p.add_argument("--batch-size", type=at_least(1), default=8)
     p.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                    help='model override, e.g. --set rsmma_impl=\'"dense"\' (repeatable)')
@@ -112,6 +112,34 @@ def register(subparsers) -> None:
                                                                 "models.md, snapshots.png (default: figures/evaluation)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run_features)
+
+    p = sub.add_parser("upscale", help="the super-resolution stage: sync kept, input fidelity, flicker of shared vs "
+                                       "independent initial noise")
+    p.add_argument("--checkpoint", default="sr-tiny", help="upsampler: shipped name, run folder or .safetensors")
+    p.add_argument("--low-model", default="tiny", help="the coupled model whose pairs are upscaled (default: tiny)")
+    p.add_argument("--n", type=at_least(2), default=32, help="pairs per set (default: 32)")
+    p.add_argument("--steps", type=at_least(1), default=25, help="DDIM steps (default: 25, the authors')")
+    p.add_argument("--seed", type=at_least(0), default=0)
+    p.add_argument("--json", metavar="PATH", help="also write the result as JSON")
+    p.add_argument("--markdown", metavar="PATH", help="also write the tables to a file")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_upscale)
+
+
+def run_upscale(args) -> int:
+    from ..bench.upscaling import measure_upscaling, upscaling_markdown
+    from ..utils import atomic_path, write_json
+
+    result = measure_upscaling(args.checkpoint, args.n, args.seed, args.steps, args.low_model,
+                               progress=not args.no_progress)
+    table = upscaling_markdown(result)
+    print(table, end="")
+    if args.json:
+        write_json(args.json, result)
+    if args.markdown:
+        with atomic_path(args.markdown) as tmp:
+            tmp.write_text(table)
+    return 0
 
 
 def run_rsmma(args) -> int:

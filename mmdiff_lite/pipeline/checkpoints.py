@@ -231,18 +231,23 @@ def load_or_train(name: str = "tiny", *, steps: int, out: str | Path, device: st
     """The shipped checkpoint ``name`` if the kit has it, else a model trained here for ``steps`` steps.
 
     ``name`` is one of :data:`RECIPES`: ``tiny``, ``tiny-nocross`` (the same recipe without cross
-    attention) or ``tiny-rshift`` (with the paper's random RS-MMA shift).  A run already in ``out`` is
-    resumed, so re-running a notebook does not start over.
-    Taught in: notebooks/00_quickstart.ipynb, notebooks/06_training.ipynb.
+    attention) or ``tiny-rshift`` (with the paper's random RS-MMA shift), or a training preset
+    (``sr-tiny``: the super-resolution stage).  A run already in ``out`` is resumed, so re-running a
+    notebook does not start over.
+    Taught in: notebooks/00_quickstart.ipynb, notebooks/06_training.ipynb, notebooks/11_super_resolution.ipynb.
     """
     if name in shipped_checkpoints():
         return load_model(name, device)
-    if name not in RECIPES:
-        raise ValueError(f"no shipped checkpoint {name!r} and no recipe to train it: use one of {', '.join(RECIPES)}")
-    from ..train import train, train_config
+    from ..train import TRAIN_PRESETS, train, train_config
     from .export import write_preview
 
-    overrides = {"model_overrides": RECIPES[name]} if RECIPES[name] else {}
-    cfg = train_config("tiny", steps=steps, **overrides, **train_overrides)
+    if name in RECIPES:
+        overrides = {"model_overrides": RECIPES[name]} if RECIPES[name] else {}
+        cfg = train_config("tiny", steps=steps, **overrides, **train_overrides)
+    elif name in TRAIN_PRESETS:
+        cfg = train_config(name, steps=steps, **train_overrides)
+    else:
+        raise ValueError(f"no shipped checkpoint {name!r} and no recipe to train it: use one of "
+                         f"{', '.join([*RECIPES, *TRAIN_PRESETS])}")
     train(cfg, out, resume="auto", progress=progress, preview=write_preview if cfg.preview_every else None)
     return load_model(out, device)
