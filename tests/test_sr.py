@@ -148,3 +148,18 @@ def test_upscale_command_writes_pairs_with_their_sound(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "out").glob("*.mp4")) == ["pair_00.mp4", "pair_01.mp4"]
     assert main(["upscale", "--checkpoint", "tiny", "--input", str(tmp_path / "pairs.npz"),
                  "--out", str(tmp_path / "out2"), "--no-progress"]) == 2
+
+
+def test_upscale_reads_a_folder_of_mp4s(tmp_path):
+    """mmdiff-lite sample's mp4s (frames scaled up by nearest) are read back at the upsampler's input size."""
+    from mmdiff_lite.data import write_mp4
+    from mmdiff_lite.pipeline import read_low_pairs
+
+    clips = mm.SyntheticClips("tiny", seed=2).batch(range(2))
+    for i in range(2):
+        write_mp4(tmp_path / f"pair_{i:02d}.mp4", clips["video"][i], clips["audio"][i], 16.0, 4096, scale=8)
+    low = read_low_pairs(tmp_path, build_model("sr-tiny"))
+    assert low["video"].shape == (2, 16, 3, 16, 16) and low["audio"].shape == (2, 1, 4096)
+    assert (low["video"] - clips["video"]).abs().mean() < 0.05  # H.264 at 128 px, averaged back to 16 px
+    with pytest.raises(FileNotFoundError, match="pairs.npz"):
+        read_low_pairs(tmp_path / "nothing", build_model("sr-tiny"))
