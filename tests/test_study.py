@@ -40,7 +40,10 @@ def test_votes_round_trip_one_row_each(study, tmp_path):
     assert not problems
     assert votes[0].answers == {"video_quality": 5, "audio_quality": 4, "match": 3}
     assert votes[1].answers == {"judged_real": False} and votes[1].clip == "cb1"
-    assert "real" not in (tmp_path / "votes.csv").read_text().split("\n", 1)[1]  # no hidden identity in the file
+    assert [r[2] for r in rows[1:]] == ["real", "bad"]  # each row names the clip's hidden identity
+    (tmp_path / "votes.csv").write_text((tmp_path / "votes.csv").read_text().replace(",bad,", ",good,"))
+    votes, problems = log.read()  # a row whose identity disagrees with the set is from another set
+    assert len(votes) == 1 and "another study set" in problems[0].why
 
 
 @pytest.mark.parametrize("bad", [dict(video_quality=6, audio_quality=3, match=3),
@@ -71,8 +74,8 @@ def test_damaged_rows_reported_and_the_rest_kept(study, tmp_path):
     log = st.VoteLog(tmp_path / "votes.csv", study)
     log.add("ann", "cr0", "turing", judged_real=True)
     with open(tmp_path / "votes.csv", "a") as f:
-        f.write("ann,zzz,turing,,,,1,2026\n")      # a clip id that is not in the set
-        f.write("bob,cg0,mos,9,3,3,,2026\n")       # a rating out of range
+        f.write("ann,zzz,real,turing,,,,1,2026\n")      # a clip id that is not in the set
+        f.write("bob,cg0,good,mos,9,3,3,,2026\n")       # a rating out of range
         f.write("half a row")                      # cut short, no newline
     log.add("bob", "cg1", "turing", judged_real=False)  # still appends after the damaged rows
     votes, problems = log.read()
@@ -235,7 +238,7 @@ def test_build_from_shipped_model_and_a_free_rebuild(tmp_path, monkeypatch):
 
 def test_rows_that_mix_tasks_or_carry_a_bom(study, tmp_path):
     f = tmp_path / "v.csv"
-    f.write_text("\ufeff" + ",".join(st.FIELDS) + "\nann,cr0,mos,3,3,3,1,t\nann,cr1,turing,,,,0,t\n", encoding="utf-8")
+    f.write_text("\ufeff" + ",".join(st.FIELDS) + "\nann,cr0,real,mos,3,3,3,1,t\nann,cr1,real,turing,,,,0,t\n", encoding="utf-8")
     votes, problems = st.read_votes(f, study)
     assert [v.clip for v in votes] == ["cr1"] and "filled in" in problems[0].why
 

@@ -3,8 +3,8 @@
 A study set is a folder with one mp4 (video with its sound) per clip and ``set.json``, which keeps each clip's
 hidden identity: its condition (``real`` or the model that made it), where it came from, and, for benchmark clips,
 the kit's own scores of it (sync, semantic, plausibility; the simulated rater reads them, a person never sees
-them). The file names are the ids, hashes salted with a secret drawn when the set is built, so nothing on screen
-gives a clip away and the ids cannot be recomputed. The blinding holds only while raters do not open the folder:
+them). The file names are the ids, hashes salted with a secret drawn when the set is built (deliberately not from
+the seed: a seed would let anyone recompute them), so nothing on screen gives a clip away. The blinding holds only while raters do not open the folder:
 ``set.json`` is the answer key (and generated mp4s may differ from real ones in size), so a teacher builds the set
 and gives the class only the notebook's players.
 

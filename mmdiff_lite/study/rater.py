@@ -10,7 +10,7 @@ Its policy reads the kit's own scores of a clip (``StudyClip.scores``), never it
 * "real" with probability σ(``slope`` · (m − ``threshold``)), m the mean of its three expected ratings
   (before the noise of each vote, after its leniency).
 
-Each answer is drawn from a generator seeded by (seed, rater, clip, question), not from one stream: a session
+Each answer is drawn from a generator seeded by (seed, rater, the clip's source, question), not from one stream: a session
 interrupted and resumed gives exactly the votes of one uninterrupted session. Clips without scores (a user's own)
 get ratings around 3 and a fair coin. ``policy="coin"`` is a rater who cannot see the clips at all: ratings
 uniform in 1…5 and a fair coin for "real", whatever the clip.
@@ -46,7 +46,9 @@ class SimulatedRater:
             raise ValueError(f"policy must be 'scores' or 'coin', got {self.policy!r}")
 
     def _rng(self, clip: StudyClip, question: str) -> random.Random:
-        return random.Random(derive_seed(self.seed, "rater", self.rater, clip.id, question))
+        # seeded by where the clip came from, not by its id (a secret salt drawn per build): two builds of one set
+        # give the same simulated votes
+        return random.Random(derive_seed(self.seed, "rater", self.rater, clip.source, question))
 
     @property
     def leniency(self) -> float:

@@ -1,9 +1,11 @@
 """Votes of a user study: one CSV row per vote, written atomically, read back with every bad row reported.
 
-Columns (:data:`FIELDS`): ``rater``, ``clip`` (the opaque id), ``task`` (``mos`` or ``turing``), the three MOS
-ratings ``video_quality``, ``audio_quality``, ``match`` (1–5, empty for a Turing vote), ``judged_real`` (``1`` or
-``0``, empty for a MOS vote) and ``time`` (UTC, ISO 8601). The clip's hidden identity is *not* in the file: the
-study set (``set.json``) holds it, and :func:`mmdiff_lite.study.tally` joins the two.
+Columns (:data:`FIELDS`): ``rater``, ``clip`` (the opaque id), ``condition`` (the clip's hidden identity: ``real``
+or the model that made it, written from the study set, never shown to the rater), ``task`` (``mos`` or
+``turing``), the three MOS ratings ``video_quality``, ``audio_quality``, ``match`` (1–5, empty for a Turing vote),
+``judged_real`` (``1`` or ``0``, empty for a MOS vote) and ``time`` (UTC, ISO 8601). A vote file thus says what
+was voted on by itself; when it is read, each row's condition is checked against the set's, so a file from
+another set is caught. Like ``set.json``, the file is the answer key: raters see the widget, not the file.
 
 * :meth:`VoteLog.add` checks one vote and appends it by writing the whole file anew beside the old one and
   renaming it over (under a POSIX lock file, so two kernels on one machine cannot interleave; Windows and network
@@ -37,7 +39,7 @@ from .clips import StudySet
 __all__ = ["FIELDS", "TASKS", "MOS_QUESTIONS", "MOS_SCALE", "Vote", "VoteProblem", "VoteError", "VoteLog", "read_votes",
            "read_vote_folder"]
 
-FIELDS = ("rater", "clip", "task", "video_quality", "audio_quality", "match", "judged_real", "time")
+FIELDS = ("rater", "clip", "condition", "task", "video_quality", "audio_quality", "match", "judged_real", "time")
 #: The three MOS questions, as the paper asks them (video quality, audio quality, audio-video match).
 MOS_QUESTIONS = {"video_quality": "How good is the video?", "audio_quality": "How good is the sound?",
                  "match": "How well do the sound and the picture belong together?"}
@@ -57,6 +59,7 @@ class Vote:
     task: str
     answers: dict  # question -> int (1-5) for mos; {"judged_real": bool} for turing
     time: str = ""
+    condition: str = ""  # the clip's hidden identity, as the study set says
 
 
 class VoteProblem(NamedTuple):
@@ -105,7 +108,7 @@ def check_vote(study: StudySet, rater: str, clip: str, task: str, answers: dict)
 
 def _row(vote: Vote) -> dict:
     row = {k: "" for k in FIELDS}
-    row.update(rater=vote.rater, clip=vote.clip, task=vote.task, time=vote.time)
+    row.update(rater=vote.rater, clip=vote.clip, condition=vote.condition, task=vote.task, time=vote.time)
     for q, v in vote.answers.items():
         row[q] = str(int(v))
     return row
@@ -156,11 +159,14 @@ def read_votes(path, study: StudySet) -> tuple[list[Vote], list[VoteProblem]]:
                 raise VoteError(f"a {row['task']} vote with {', '.join(others)} filled in: which task was it?")
             answers = check_vote(study, row["rater"], row["clip"], row["task"],
                                  {q: row[q] for q in TASKS.get(row["task"], ()) if row[q] != ""})
+            if row["condition"] != study[row["clip"]].condition:
+                raise VoteError(f"the row says clip {row['clip']} is {row['condition']!r}, the study set says "
+                                f"{study[row['clip']].condition!r}: this vote belongs to another study set")
             key = (row["rater"], row["clip"], row["task"])
             if key in seen:
                 raise VoteError("a repeated vote (same rater, clip and task): the first one counts")
             seen.add(key)
-            votes.append(Vote(row["rater"], row["clip"], row["task"], answers, row["time"]))
+            votes.append(Vote(row["rater"], row["clip"], row["task"], answers, row["time"], row["condition"]))
         except (VoteError, csv.Error) as e:
             problems.append(VoteProblem(no, text, str(e)))
     return votes, problems
@@ -179,7 +185,8 @@ class VoteLog:
     def add(self, rater: str, clip: str, task: str, **answers) -> Vote:
         """Record one vote (checked first: a bad vote writes nothing); returns it."""
         answers = check_vote(self.study, rater, clip, task, answers)
-        vote = Vote(str(rater), clip, task, answers, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        vote = Vote(str(rater), clip, task, answers, dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    self.study[clip].condition)
         with _locked(self.path):
             old = self.path.read_bytes() if self.path.is_file() else b""
             if old:
