@@ -265,3 +265,11 @@ def test_rater_ids_that_would_break_the_file_are_refused(study):
     for bad in ("ann ", "a\u2028b", "a,b", ""):
         with pytest.raises(st.VoteError, match="rater id"):
             check_vote(study, bad, "cr0", "turing", {"judged_real": 1})
+
+
+def test_wilson_interval_contains_the_share():
+    """Rounding at k = 0 once put the low end a hair above 0 = p̂ (a negative error bar in notebook 12)."""
+    for n in range(1, 80):
+        for k in range(n + 1):
+            w = wilson_interval(k, n)
+            assert w["low"] <= k / n <= w["high"], (k, n)

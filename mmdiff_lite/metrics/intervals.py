@@ -45,4 +45,5 @@ def wilson_interval(successes: int, n: int, level: float = 0.95) -> dict:
     denom = 1 + z * z / n
     center = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return {"share": p, "low": max(0.0, center - half), "high": min(1.0, center + half), "n": n, "k": successes}
+    low, high = max(0.0, center - half), min(1.0, center + half)
+    return {"share": p, "low": min(p, low), "high": max(p, high), "n": n, "k": successes}  # p̂ inside, despite rounding
