@@ -273,3 +273,12 @@ def test_wilson_interval_contains_the_share():
         for k in range(n + 1):
             w = wilson_interval(k, n)
             assert w["low"] <= k / n <= w["high"], (k, n)
+
+
+def test_simulate_raters_fills_a_class_folder_once(study, tmp_path):
+    assert st.simulate_raters(study, tmp_path / "class", 3, prefix="kid", one_file_each=True) == 3 * 2 * len(study)
+    assert sorted(p.name for p in (tmp_path / "class").glob("*.csv")) == ["votes-kid-00.csv", "votes-kid-01.csv",
+                                                                          "votes-kid-02.csv"]
+    assert st.simulate_raters(study, tmp_path / "class", 3, prefix="kid", one_file_each=True) == 0  # resumed: done
+    votes, problems = st.read_vote_folder(tmp_path / "class", study)
+    assert len(votes) == 3 * 2 * len(study) and not problems

@@ -35,22 +35,19 @@ __all__ = ["measure_upscaling", "upscaling_markdown", "GOAL_F1_COST"]
 GOAL_F1_COST = 0.02
 
 
-def _low_sets(sr, n: int, seed: int, low_model: str, progress: bool) -> dict:
-    hr = clip_preset(sr.config.clip)
-    real = SyntheticClips(hr, seed=derive_seed(seed, "sr-real")).batch(range(n))
-    sets = {"real": {"video": downsample_frames(real["video"], sr.config.low_size), "audio": real["audio"],
-                     "truth": real["video"]}}
+def _low_sets(sr, n: int, seed: int, low_model: str, progress: bool) -> tuple[dict, str]:
+    """(the real and generated low-resolution sets, the clip preset they are scored at: the low model's)."""
     model, meta = load_model(low_model)
-    schedule, preset = sampling_setup(meta)
-    if tuple(model.config.video_shape[2:]) != tuple(sr.config.low_size) or preset != _low_preset(sr):
-        raise ValueError(f"{low_model} makes {preset} clips, not the upsampler's input ({_low_preset(sr)})")
-    sets["generated"] = generate(model, n, method="dpm_solver", steps=20, order=3, seed=derive_seed(seed, "sr-gen"),
-                                 schedule=schedule, progress=progress)
-    return sets
-
-
-def _low_preset(sr) -> str:
-    return sr.config.clip.rsplit("-x", 1)[0]
+    schedule, low_preset = sampling_setup(meta)
+    if tuple(model.config.video_shape[2:]) != tuple(sr.config.low_size):
+        raise ValueError(f"{low_model} makes {model.config.video_shape[2:]} frames, not the upsampler's input "
+                         f"{sr.config.low_size}")
+    real = SyntheticClips(clip_preset(sr.config.clip), seed=derive_seed(seed, "sr-real")).batch(range(n))
+    sets = {"real": {"video": downsample_frames(real["video"], sr.config.low_size), "audio": real["audio"],
+                     "truth": real["video"]},
+            "generated": generate(model, n, method="dpm_solver", steps=20, order=3, seed=derive_seed(seed, "sr-gen"),
+                                  schedule=schedule, progress=progress)}
+    return sets, low_preset
 
 
 def measure_upscaling(checkpoint: str = "sr-tiny", n: int = 32, seed: int = 0, steps: int = 25,
@@ -58,10 +55,10 @@ def measure_upscaling(checkpoint: str = "sr-tiny", n: int = 32, seed: int = 0, s
     """The measurements of the module's doc, as a dict (``goals`` says whether each goal holds)."""
     sr, meta = load_model(checkpoint)
     schedule, hr_preset = sampling_setup(meta)
-    low_preset = _low_preset(sr)
+    sets, low_preset = _low_sets(sr, n, seed, low_model, progress)
     out = {"checkpoint": str(checkpoint), "step": meta.get("step"), "n": n, "seed": seed, "steps": steps,
            "low_model": low_model, "hr_preset": hr_preset, "low_preset": low_preset, "sets": {}}
-    for name, low in _low_sets(sr, n, seed, low_model, progress).items():
+    for name, low in sets.items():
         before = score_pairs(low["video"], low["audio"], low_preset)
         bic = bicubic_upscale(low["video"], sr.config.frame_shape[1:])
         row = {"low": {k: float(before[k].mean()) for k in ("f1", "f1_exact", "semantic")},

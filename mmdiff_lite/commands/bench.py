@@ -126,13 +126,18 @@ def register(subparsers) -> None:
     p.set_defaults(func=run_upscale)
 
 
-def run_upscale(args) -> int:
-    from ..bench.upscaling import measure_upscaling, upscaling_markdown
+def _check_reports(args) -> None:
+    """Refuse unwritable ``--json`` / ``--markdown`` files before any work."""
+    from ..utils import check_output_file
+
+    check_output_file(args.json, "--json")
+    check_output_file(args.markdown, "--markdown")
+
+
+def _report(args, result: dict, table: str) -> int:
+    """Print a benchmark's markdown table and write it (``--markdown``) and its result (``--json``) atomically."""
     from ..utils import atomic_path, write_json
 
-    result = measure_upscaling(args.checkpoint, args.n, args.seed, args.steps, args.low_model,
-                               progress=not args.no_progress)
-    table = upscaling_markdown(result)
     print(table, end="")
     if args.json:
         write_json(args.json, result)
@@ -140,6 +145,15 @@ def run_upscale(args) -> int:
         with atomic_path(args.markdown) as tmp:
             tmp.write_text(table)
     return 0
+
+
+def run_upscale(args) -> int:
+    from ..bench.upscaling import measure_upscaling, upscaling_markdown
+
+    _check_reports(args)
+    result = measure_upscaling(args.checkpoint, args.n, args.seed, args.steps, args.low_model,
+                               progress=not args.no_progress)
+    return _report(args, result, upscaling_markdown(result))
 
 
 def run_rsmma(args) -> int:
@@ -197,23 +211,14 @@ def run_train(args) -> int:
 
 def run_sampling(args) -> int:
     from ..bench.sampling import sampling_benchmark, sampling_markdown
-    from ..utils import atomic_path, check_output_file, write_json
 
-    check_output_file(args.json, "--json")
-    check_output_file(args.markdown, "--markdown")
+    _check_reports(args)
     shifts = [parse_shift(s.strip()) for s in args.shift.split(",") if s.strip()]
     if not shifts:
         raise ValueError("--shift needs at least one mode: random, none or an integer")
     result = sampling_benchmark(args.checkpoint, args.n, args.seed, args.methods, shifts, args.batch_size,
                                 progress=not args.no_progress)
-    table = sampling_markdown(result)
-    print(table, end="")
-    if args.json:
-        write_json(args.json, result)
-    if args.markdown:
-        with atomic_path(args.markdown) as tmp:
-            tmp.write_text(table)
-    return 0
+    return _report(args, result, sampling_markdown(result))
 
 
 def run_conditioning(args) -> int:

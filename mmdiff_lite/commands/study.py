@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s = act.add_parser("simulate", help="seeded simulated raters vote (MOS and Turing) on a set")
     s.add_argument("--set", required=True, dest="set_dir")
     s.add_argument("--votes", required=True, help="the vote CSV (appended to; raters resume)")
-    s.add_argument("--raters", type=at_least(1), default=5, help="number of simulated raters sim-0 … (default: 5)")
+    s.add_argument("--raters", type=at_least(1), default=5, help="number of simulated raters sim-00 … (default: 5)")
     s.add_argument("--seed", type=at_least(0), default=0)
     t = act.add_parser("tally", help="MOS per condition with 95%% CIs and the share judged real")
     t.add_argument("--set", required=True, dest="set_dir")
@@ -51,10 +51,7 @@ def run(args) -> int:
     study = st.StudySet.load(args.set_dir)
     log = st.VoteLog(args.votes, study)
     if args.action == "simulate":
-        for i in range(args.raters):
-            rater = st.SimulatedRater(f"sim-{i}", seed=args.seed)
-            for task in st.TASKS:
-                st.StudySession(study, log, rater.rater, task).run(rater)
+        st.simulate_raters(study, log, args.raters, seed=args.seed)
     from pathlib import Path
 
     votes, problems = st.read_vote_folder(args.votes, study) if Path(args.votes).is_dir() else log.read()

@@ -10,9 +10,10 @@ Taught in: notebooks/04_coupled_unet.ipynb
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 
 from ..fields import check_fields
+from .sizes import UNetSizes
 from .sr_config import SRConfig
 
 __all__ = ["UNetConfig", "SRConfig", "MODEL_PRESETS", "CONFIG_KINDS", "model_config", "model_preset_names",
@@ -20,7 +21,7 @@ __all__ = ["UNetConfig", "SRConfig", "MODEL_PRESETS", "CONFIG_KINDS", "model_con
 
 
 @dataclass(frozen=True)
-class UNetConfig:
+class UNetConfig(UNetSizes):
     """Everything that decides the coupled U-Net's shape, cost and behaviour.
 
     * ``clip``: the name of the clip preset (:func:`mmdiff_lite.data.clip_preset`) whose clips the model takes:
@@ -100,17 +101,6 @@ class UNetConfig:
     def num_frames(self) -> int:
         return self.video_shape[0]
 
-    @property
-    def num_levels(self) -> int:
-        return len(self.channel_mult)
-
-    @property
-    def emb_dim(self) -> int:
-        return self.channels * self.emb_mult
-
-    def level_channels(self, level: int) -> int:
-        return self.channels * self.channel_mult[level]
-
     def level_shapes(self, level: int) -> tuple[tuple[int, int, int], int]:
         """((F, H, W), T) of the features at ``level``."""
         f, _, h, w = self.video_shape
@@ -172,9 +162,6 @@ class UNetConfig:
                                  "use a smaller shift or 'random'")
         if self.middle_cross_attention and self.audio_shape[1] // self.audio_rate ** (n - 1) % f:
             raise ValueError("the middle block's audio length must be a multiple of the number of frames")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def _presets() -> dict[str, UNetConfig]:

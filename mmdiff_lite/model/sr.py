@@ -29,6 +29,7 @@ from .attention import SelfAttention
 from .embedding import TimestepEmbedding
 from .layers import ResBranch, group_norm, zero_init
 from .sr_config import SRConfig
+from .video import VideoResample
 
 __all__ = ["SuperResUNet", "sr_condition", "downsample_frames"]
 
@@ -55,22 +56,13 @@ def _conv1(i, o):
     return nn.Conv2d(i, o, 1)
 
 
-class _Resample(nn.Module):
-    def __init__(self, how: str):
-        super().__init__()
-        self.how = how
-
-    def forward(self, x):
-        return F.avg_pool2d(x, 2) if self.how == "down" else F.interpolate(x, scale_factor=2, mode="nearest")
-
-
 class _Block(nn.Module):
     """One residual block told t (scale and shift per channel), optionally followed by self-attention."""
 
     def __init__(self, in_ch, out_ch, emb_dim, cfg: SRConfig, updown=None, attention=False):
         super().__init__()
         self.emb = nn.Sequential(nn.SiLU(), nn.Linear(emb_dim, 2 * out_ch))
-        self.res = ResBranch(in_ch, out_ch, _conv3(in_ch, out_ch), _conv1, _Resample(updown) if updown else None,
+        self.res = ResBranch(in_ch, out_ch, _conv3(in_ch, out_ch), _conv1, VideoResample(updown) if updown else None,
                              cfg.dropout, cfg.norm_groups, conv_out=_conv3(out_ch, out_ch))
         self.attention = SelfAttention(out_ch, cfg.heads, cfg.norm_groups) if attention else None
 
@@ -93,15 +85,15 @@ class SuperResUNet(nn.Module):
         super().__init__()
         self.config = cfg = config
         c = cfg.frame_shape[0]
-        ch = cfg.channels * cfg.channel_mult[0]
+        ch = cfg.level_channels(0)
         self.time_embed = TimestepEmbedding(cfg.channels, cfg.emb_dim)
         self.stem = _conv3(2 * c, ch)
         skips = [ch]
         self.down = nn.ModuleList()
         last = cfg.num_levels - 1
-        for level, mult in enumerate(cfg.channel_mult):
+        for level in range(cfg.num_levels):
             for _ in range(cfg.num_blocks):
-                out = cfg.channels * mult
+                out = cfg.level_channels(level)
                 self.down.append(_Block(ch, out, cfg.emb_dim, cfg, attention=level in cfg.attention_levels))
                 ch = out
                 skips.append(ch)
@@ -110,9 +102,9 @@ class SuperResUNet(nn.Module):
                 skips.append(ch)
         self.middle = nn.ModuleList([_Block(ch, ch, cfg.emb_dim, cfg, attention=True), _Block(ch, ch, cfg.emb_dim, cfg)])
         self.up = nn.ModuleList()
-        for level, mult in reversed(list(enumerate(cfg.channel_mult))):
+        for level in reversed(range(cfg.num_levels)):
             for i in range(cfg.num_blocks + 1):
-                out = cfg.channels * mult
+                out = cfg.level_channels(level)
                 block = [_Block(ch + skips.pop(), out, cfg.emb_dim, cfg, attention=level in cfg.attention_levels)]
                 ch = out
                 if level and i == cfg.num_blocks:

@@ -19,15 +19,16 @@ Taught in: notebooks/11_super_resolution.ipynb
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from ..fields import check_fields
+from .sizes import UNetSizes
 
 __all__ = ["SRConfig"]
 
 
 @dataclass(frozen=True)
-class SRConfig:
+class SRConfig(UNetSizes):
     """Everything that decides the per-frame upsampler's shape (see the module)."""
 
     name: str = "custom-sr"
@@ -62,18 +63,6 @@ class SRConfig:
     def input_shapes(self) -> dict:
         return {"video": self.video_shape}
 
-    @property
-    def num_levels(self) -> int:
-        return len(self.channel_mult)
-
-    @property
-    def emb_dim(self) -> int:
-        return self.channels * self.emb_mult
-
-    @property
-    def scale(self) -> int:
-        return self.frame_shape[1] // self.low_size[0]
-
     def validate(self) -> None:
         if self.kind != "sr":
             raise ValueError(f"an SRConfig has kind 'sr', got {self.kind!r}")
@@ -96,6 +85,3 @@ class SRConfig:
             raise ValueError(f"prediction={self.prediction!r}: use 'eps' or 'v'")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError("dropout must lie in [0, 1)")
-
-    def to_dict(self) -> dict:
-        return asdict(self)

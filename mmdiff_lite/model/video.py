@@ -48,7 +48,8 @@ def conv3d_equivalent(in_ch: int, out_ch: int, kernel: int = 3) -> nn.Conv3d:
 
 
 class VideoResample(nn.Module):
-    """Halve (``"down"``: 2x2 average pooling) or double (``"up"``: nearest) the frame size; frames kept."""
+    """Halve (``"down"``: 2x2 average pooling) or double (``"up"``: nearest) the frame size of ``(B, C, F, H, W)``
+    features (frames kept) or of ``(N, C, H, W)`` frames (the upsampler's)."""
 
     def __init__(self, mode: str):
         super().__init__()
@@ -57,9 +58,10 @@ class VideoResample(nn.Module):
         self.mode = mode
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        factor = (1, 2, 2) if x.dim() == 5 else (2, 2)
         if self.mode == "down":
-            return F.avg_pool3d(x, (1, 2, 2))
-        return F.interpolate(x, scale_factor=(1, 2, 2), mode="nearest")
+            return (F.avg_pool3d if x.dim() == 5 else F.avg_pool2d)(x, factor)
+        return F.interpolate(x, scale_factor=factor, mode="nearest")
 
     def extra_repr(self) -> str:
         return self.mode

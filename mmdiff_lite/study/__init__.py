@@ -10,8 +10,8 @@ from .rater import SimulatedRater
 from .tally import PAPER_STUDY, tally, tally_markdown
 from .votes import (FIELDS, MOS_QUESTIONS, MOS_SCALE, TASKS, Vote, VoteError, VoteLog, VoteProblem, read_vote_folder,
                     read_votes)
-from .widgets import StudySession, mos_widget, turing_widget
+from .widgets import StudySession, mos_widget, simulate_raters, turing_widget
 
 __all__ = ["REAL", "StudyClip", "StudySet", "build_study_set", "study_set_from_folder", "SimulatedRater", "PAPER_STUDY",
            "tally", "tally_markdown", "FIELDS", "MOS_QUESTIONS", "TASKS", "Vote", "VoteError", "VoteLog", "VoteProblem",
-           "read_votes", "read_vote_folder", "MOS_SCALE", "StudySession", "mos_widget", "turing_widget"]
+           "read_votes", "read_vote_folder", "MOS_SCALE", "StudySession", "simulate_raters", "mos_widget", "turing_widget"]

@@ -12,12 +12,14 @@ Taught in: notebooks/12_user_study.ipynb
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..utils import has_frontend
 from .clips import StudySet
 from .rater import SimulatedRater
 from .votes import MOS_QUESTIONS, MOS_SCALE, TASKS, Vote, VoteError, VoteLog
 
-__all__ = ["StudySession", "mos_widget", "turing_widget"]
+__all__ = ["StudySession", "simulate_raters", "mos_widget", "turing_widget"]
 
 
 class StudySession:
@@ -134,6 +136,24 @@ class StudySession:
         except Exception as e:  # keep the widget alive and say what went wrong
             self._status.value = f"<b>not saved:</b> {type(e).__name__}: {e}"
         show()
+
+
+def simulate_raters(study: StudySet, votes, n: int, *, prefix: str = "sim", seed: int = 0,
+                    tasks=("turing", "mos"), one_file_each: bool = False, **policy) -> int:
+    """Let ``n`` simulated raters ``<prefix>-00`` … vote on every clip of ``study`` in ``tasks`` (Turing first, as a
+    class should), resuming where each stopped; returns the votes given. ``votes`` is one CSV, or with
+    ``one_file_each`` a folder that gets ``votes-<rater>.csv`` per rater (as a teacher collects a class).
+    ``policy``: :class:`SimulatedRater` options (``policy="coin"``, ``threshold=4.5``, …)."""
+    given = 0
+    for i in range(n):
+        rater = SimulatedRater(f"{prefix}-{i:02d}", seed=seed, **policy)
+        if isinstance(votes, VoteLog):
+            log = votes
+        else:
+            log = VoteLog(Path(votes) / f"votes-{rater.rater}.csv" if one_file_each else votes, study)
+        for task in tasks:
+            given += StudySession(study, log, rater.rater, task).run(rater)
+    return given
 
 
 def _session(task, study, votes, rater, simulated, stop_after, seed):
