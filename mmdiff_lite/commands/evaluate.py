@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=at_least(2), default=2048, help="generated pairs, and training clips (default: 2048)")
     p.add_argument("--features", default="bench",
                    help="bench (default), i3d:PATH (i3d_torchscript.pt: TorchScript runs code from the file; or a "
-                        "piergiaj state dict), vggish:PATH (torchvggish state dict), audioclip:PATH (not implemented)")
+                        "piergiaj state dict), vggish:PATH (torchvggish state dict), audioclip:PATH (AudioCLIP-Full-Training.pt, its audio head)")
     p.add_argument("--method", "--sampler", choices=list(METHODS), default="dpm_solver", help="sampler (default: dpm_solver)")
     p.add_argument("--steps", type=at_least(1), default=20, help="sampler steps (default: 20)")
     p.add_argument("--order", type=int, choices=[1, 2, 3], help="DPM-Solver order (default: the sampler's)")

