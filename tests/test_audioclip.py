@@ -1,7 +1,6 @@
 """AudioCLIP's audio head (ESResNeXt-fbsp) with seeded stand-in weights of the checkpoint's architecture: its tensors,
 its front end against closed forms, the authors' input, and loading a stand-in full checkpoint offline."""
 import math
-import socket
 
 import pytest
 import torch
@@ -14,14 +13,6 @@ from mmdiff_lite.metrics.features.audioclip import (AUDIOCLIP_PARAMETERS, AUDIOC
                                                     AUDIOCLIP_TENSORS, FBSP, ESResNeXtFBSP, audioclip_examples,
                                                     batch_statistics, blackman_harris, frame_signal)
 from mmdiff_lite.utils import sha256_file
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a code path tried to reach the network")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def stand_in() -> ESResNeXtFBSP:

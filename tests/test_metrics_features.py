@@ -1,7 +1,6 @@
 """Feature networks: the shipped bench encoders, and the plumbing of the paper's networks with stand-in weights of
 the same architecture (no weights are downloaded, and no code path reaches the network)."""
 import math
-import socket
 
 import numpy as np
 import pytest
@@ -15,14 +14,6 @@ from mmdiff_lite.metrics.features.registry import is_torchscript
 from mmdiff_lite.metrics.features.vggish import VGGish, vggish_examples
 from mmdiff_lite.metrics.fidelity import extract_features
 from mmdiff_lite.utils import sha256_file
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("a code path tried to reach the network")
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def test_shipped_bench_networks_are_small_and_verified():
