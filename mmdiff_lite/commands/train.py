@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 
 from ..fields import at_least
+from ..diffusion.schedules import SCHEDULES
 from .options import parse_overrides
 
 
@@ -29,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--warmup-steps", type=at_least(0), help="linear learning-rate warm-up")
     p.add_argument("--ema-decay", type=float, help="EMA decay")
     p.add_argument("--loss-weighting", choices=["none", "min_snr"], help="lambda(t) of the loss")
+    p.add_argument("--min-snr-gamma", type=float, help="gamma of the min-SNR weighting")
+    p.add_argument("--schedule", choices=list(SCHEDULES), help="noise schedule of the forward process")
     p.add_argument("--seed", type=at_least(0), help="run seed (default: 0)")
     p.add_argument("--data-dir", help="prepared real clips (data_scripts/prepare_clips.py) instead of synthetic ones")
     p.add_argument("--flip-prob", type=float, help="horizontal-flip probability for real clips")
@@ -61,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         overrides["cross_attention"] = False
     given = dict(steps=args.steps, batch_size=args.batch_size, accumulation=args.accumulation, lr=args.lr,
                  warmup_steps=args.warmup_steps, ema_decay=args.ema_decay, loss_weighting=args.loss_weighting,
+                 min_snr_gamma=args.min_snr_gamma, schedule=args.schedule,
                  seed=args.seed, data_dir=args.data_dir, flip_prob=args.flip_prob, amp=args.amp,
                  log_every=args.log_every, ckpt_every=args.ckpt_every, preview_every=args.preview_every,
                  preview_n=args.preview_n, snapshot_every=args.snapshot_every, model_overrides=overrides or None)

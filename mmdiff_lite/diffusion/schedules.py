@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Schedule", "linear_schedule", "cosine_schedule", "get_schedule"]
+__all__ = ["Schedule", "linear_schedule", "cosine_schedule", "get_schedule", "SCHEDULES"]
 
 Tensorish = float | torch.Tensor
 
@@ -126,9 +126,12 @@ def cosine_schedule(T: int = 1000, s: float = 0.008, max_beta: float = 0.999) ->
     return Schedule("cosine", torch.tensor(betas, dtype=torch.float64))
 
 
+#: name -> maker: the one list of noise schedules (``linear``: the paper's; ``cosine``: Nichol & Dhariwal's).
+SCHEDULES = {"linear": linear_schedule, "cosine": cosine_schedule}
+
+
 def get_schedule(name: str, T: int = 1000) -> Schedule:
-    """A schedule by name: ``linear`` (the paper's) or ``cosine``."""
-    makers = {"linear": linear_schedule, "cosine": cosine_schedule}
-    if name not in makers:
-        raise ValueError(f"unknown schedule {name!r}: use one of {', '.join(makers)}")
-    return makers[name](T)
+    """A schedule by name, one of :data:`SCHEDULES`: ``linear`` (the paper's) or ``cosine``."""
+    if name not in SCHEDULES:
+        raise ValueError(f"unknown schedule {name!r}: use one of {', '.join(SCHEDULES)}")
+    return SCHEDULES[name](T)
