@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..fields import at_least
 from ..diffusion.schedules import SCHEDULES
+from ..fields import at_least
 from .options import parse_overrides
 
 

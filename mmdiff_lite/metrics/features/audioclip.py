@@ -85,10 +85,8 @@ _FLOOR = 1e-18  # power that stands in for zero before the log
 
 def blackman_harris(n: int) -> torch.Tensor:
     """The periodic 4-term Blackman-Harris window of ``n`` samples (the one an FFT of length ``n`` wants)."""
-    a = (0.35875, 0.48829, 0.14128, 0.01168)
-    phase = 2 * math.pi * torch.arange(n, dtype=torch.float64) / n
-    w = a[0] - a[1] * torch.cos(phase) + a[2] * torch.cos(2 * phase) - a[3] * torch.cos(3 * phase)
-    return w.float()
+    a = [0.35875, 0.48829, 0.14128, 0.01168]
+    return torch.signal.windows.general_cosine(n, a=a, sym=False, dtype=torch.float64).float()
 
 
 def frame_signal(x: torch.Tensor, length: int, hop: int) -> torch.Tensor:
@@ -223,10 +221,7 @@ def audioclip_examples(audio: torch.Tensor, sample_rate: int, int16_range: bool 
     """Kit audio (B, C, T) in [-1, 1] at ``sample_rate`` -> (B, 1, 70560): the input MM-Diffusion's FAD gives the
     head. Resampled to 44.1 kHz, channel 0, clamped to [-1, 1], zero-padded at the end or cut to its first 1.6 s.
     The authors pass these [-1, 1] floats unscaled; ``int16_range=True`` multiplies by 32768 instead, as AudioCLIP's
-    own training data was (not the paper's protocol).
-
-    Taught in: notebooks/09_evaluation.ipynb
-    """
+    own training data was (not the paper's protocol)."""
     import torchaudio.functional as AF
 
     if audio.dim() != 3 or audio.shape[-1] == 0:
