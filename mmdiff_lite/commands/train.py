@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--accumulation", type=at_least(1), help="gradient accumulation steps")
     p.add_argument("--lr", type=float, help="peak learning rate")
     p.add_argument("--warmup-steps", type=at_least(0), help="linear learning-rate warm-up")
+    p.add_argument("--lr-decay-steps", type=at_least(0),
+                   help="cosine decay of the learning rate to --lr-final times its peak by this step (0: constant)")
+    p.add_argument("--lr-final", type=float, help="the fraction of the peak learning rate left after the decay")
     p.add_argument("--ema-decay", type=float, help="EMA decay")
     p.add_argument("--loss-weighting", choices=["none", "min_snr"], help="lambda(t) of the loss")
     p.add_argument("--min-snr-gamma", type=float, help="gamma of the min-SNR weighting")
@@ -63,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if args.no_cross_attention:
         overrides["cross_attention"] = False
     given = dict(steps=args.steps, batch_size=args.batch_size, accumulation=args.accumulation, lr=args.lr,
-                 warmup_steps=args.warmup_steps, ema_decay=args.ema_decay, loss_weighting=args.loss_weighting,
+                 warmup_steps=args.warmup_steps, lr_decay_steps=args.lr_decay_steps, lr_final=args.lr_final,
+                 ema_decay=args.ema_decay, loss_weighting=args.loss_weighting,
                  min_snr_gamma=args.min_snr_gamma, schedule=args.schedule,
                  seed=args.seed, data_dir=args.data_dir, flip_prob=args.flip_prob, amp=args.amp,
                  log_every=args.log_every, ckpt_every=args.ckpt_every, preview_every=args.preview_every,

@@ -129,7 +129,8 @@ class Trainer:
         path = self.out / "last.safetensors"
         old = read_header(path).get("train_config", {})
         now = asdict(self.cfg)
-        changed = sorted(k for k in now if k not in RESUMABLE_CHANGES and json.dumps(old.get(k)) != json.dumps(now[k]))
+        defaults = asdict(TrainConfig())  # an option newer than the checkpoint had its default then
+        changed = sorted(k for k in now if k not in RESUMABLE_CHANGES and json.dumps(old.get(k, defaults[k])) != json.dumps(now[k]))
         if changed:
             raise ValueError(f"cannot resume {self.out}: options changed since it started ({', '.join(changed)}); "
                              "use the same options or a new --out")
@@ -137,9 +138,15 @@ class Trainer:
         self.step, self.wall, self.ema.updates = meta["step"], meta["wall_seconds"], meta["ema_updates"]
 
     def lr_at(self, step: int) -> float:
-        """Linear warm-up to ``lr`` over ``warmup_steps``, then constant."""
-        w = self.cfg.warmup_steps
-        return self.cfg.lr * min(1.0, (step + 1) / w) if w else self.cfg.lr
+        """Linear warm-up to ``lr`` over ``warmup_steps``; then constant, or with ``lr_decay_steps`` a cosine decay
+        to ``lr_final * lr`` at that absolute step and constant after it. The horizon is a step, not a fraction of
+        ``steps``, so a run extended by resuming keeps the learning rates it already had."""
+        c = self.cfg
+        lr = c.lr * min(1.0, (step + 1) / c.warmup_steps) if c.warmup_steps else c.lr
+        if c.lr_decay_steps > c.warmup_steps:
+            done = min(1.0, max(0.0, (step - c.warmup_steps) / (c.lr_decay_steps - c.warmup_steps)))
+            lr *= c.lr_final + (1.0 - c.lr_final) * 0.5 * (1.0 + math.cos(math.pi * done))
+        return lr
 
     # ---- one step ----------------------------------------------------------------------------
     def _micro_batch(self, step: int, m: int) -> tuple[dict, torch.Tensor, dict, dict]:
