@@ -78,6 +78,8 @@ def test_learning_rate_schedule_closed_form(tmp_path):
     assert flat.lr_at(10 * h) == lr
     with pytest.raises(ValueError, match="lr_final"):
         train_config("tiny", lr_final=1.5)
+    with pytest.raises(ValueError, match="past the warm-up"):  # a horizon inside the warm-up is refused, not ignored
+        train_config("tiny", warmup_steps=100, lr_decay_steps=50)
 
 
 def test_resume_accepts_a_checkpoint_that_predates_an_option(tmp_path):

@@ -71,9 +71,9 @@ class TrainConfig:
                              f"weight_decay >= 0 (got {self.weight_decay})")
         if not 0.0 <= self.ema_decay < 1.0 or (self.grad_clip is not None and not self.grad_clip > 0):
             raise ValueError("ema_decay must lie in [0, 1) and grad_clip be > 0 (or None: no clipping)")
-        if self.lr_decay_steps < 0 or not 0.0 <= self.lr_final <= 1.0:
-            raise ValueError(f"lr_decay_steps must be >= 0 (0: constant lr; got {self.lr_decay_steps}) and lr_final "
-                             f"lie in [0, 1] (got {self.lr_final})")
+        if self.lr_decay_steps < 0 or 0 < self.lr_decay_steps <= self.warmup_steps or not 0.0 <= self.lr_final <= 1.0:
+            raise ValueError(f"lr_decay_steps must be 0 (constant lr) or past the warm-up's {self.warmup_steps} steps "
+                             f"(got {self.lr_decay_steps}), and lr_final lie in [0, 1] (got {self.lr_final})")
         if self.log_every < 1 or self.ckpt_every < 1:
             raise ValueError(f"log_every and ckpt_every must be at least 1 (got {self.log_every}, {self.ckpt_every})")
         if not 0.0 <= self.flip_prob <= 1.0 or self.min_snr_gamma <= 0:

@@ -130,7 +130,8 @@ class Trainer:
         old = read_header(path).get("train_config", {})
         now = asdict(self.cfg)
         defaults = asdict(TrainConfig())  # an option newer than the checkpoint had its default then
-        changed = sorted(k for k in now if k not in RESUMABLE_CHANGES and json.dumps(old.get(k, defaults[k])) != json.dumps(now[k]))
+        changed = sorted(k for k in now if k not in RESUMABLE_CHANGES
+                         and json.dumps(old.get(k, defaults[k])) != json.dumps(now[k]))
         if changed:
             raise ValueError(f"cannot resume {self.out}: options changed since it started ({', '.join(changed)}); "
                              "use the same options or a new --out")
@@ -143,7 +144,7 @@ class Trainer:
         ``steps``, so a run extended by resuming keeps the learning rates it already had."""
         c = self.cfg
         lr = c.lr * min(1.0, (step + 1) / c.warmup_steps) if c.warmup_steps else c.lr
-        if c.lr_decay_steps > c.warmup_steps:
+        if c.lr_decay_steps:  # the config refuses a horizon inside the warm-up
             done = min(1.0, max(0.0, (step - c.warmup_steps) / (c.lr_decay_steps - c.warmup_steps)))
             lr *= c.lr_final + (1.0 - c.lr_final) * 0.5 * (1.0 + math.cos(math.pi * done))
         return lr
