@@ -2,7 +2,7 @@
 
 Studies: windows (Table 3), shift (Table 4, with the padding confound, read at four training steps), coupling
 (coupled vs no cross attention), fix (random shift with time-aligned rotary position or a learned offset readout),
-or all. Every variant trains the same recipe (tiny with lr 2e-3 at batch 16) for --steps on each seed, and is
+or all. Every variant trains the same recipe (the tiny training preset as it is) for --steps on each seed, and is
 evaluated on the same --n pairs (DPM-Solver-20, one evaluation seed): f1, f1_exact, semantic, plausibility,
 FVD/KVD/FAD-bench and the joint distance. Writes OUT/results.csv, OUT/table.md, OUT/<study>.png; OUT/runs/
 (training runs with their logs and command) and OUT/evals/ make it resumable: finished work is skipped.

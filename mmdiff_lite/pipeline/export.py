@@ -75,7 +75,10 @@ def write_pairs(out: str | Path, pairs: dict, preset: str, extra: dict | None = 
 def write_preview(model: torch.nn.Module, folder: str | Path, *, n: int, preset: str, schedule, score: bool = True,
                   extra: dict | None = None) -> dict:
     """A trainer's preview: ``n`` pairs of ``model`` (DPM-Solver-20, seed 0: the same starting noise every
-    time, so successive previews show the same pairs improving), written by :func:`write_pairs`."""
+    time, so successive previews show the same pairs improving), written by :func:`write_pairs`.
+
+    Taught in: notebooks/06_training.ipynb.
+    """
     pairs = generate(model, n, seed=0, schedule=schedule, progress=False)
     return write_pairs(folder, pairs, preset, extra, score=score, overwrite=True)
 

@@ -1,8 +1,9 @@
 """Training configuration: one dataclass, named presets.
 
-The ``tiny`` recipe departs from the authors' (lr 1e-4, unweighted loss, EMA 0.9999) because a small
-network on a CPU must learn in hours, not days: a higher learning rate with warm-up, min-SNR loss
-weighting (a choice of the paper's lambda(t), Eq. 3) and a faster EMA.  ``paper`` is the authors'.
+The ``tiny`` recipe departs from the authors' (lr 1e-4, linear schedule, unweighted loss, EMA 0.9999) because a
+small network on a CPU must learn in minutes, not days: a higher learning rate with warm-up and a cosine decay, the
+cosine noise schedule, min-SNR loss weighting with gamma 1 (a choice of the paper's lambda(t), Eq. 3) and a faster
+EMA, each chosen by ``mmdiff-lite bench time-to-sync`` (README, "Time to sync").  ``paper`` is the authors'.
 
 Taught in: notebooks/06_training.ipynb.
 """
@@ -94,8 +95,8 @@ class TrainConfig:
 
 
 TRAIN_PRESETS: dict[str, TrainConfig] = {
-    "tiny": TrainConfig(preset="tiny", batch_size=16, lr=5e-4, warmup_steps=200, ema_decay=0.999,
-                        loss_weighting="min_snr", grad_clip=1.0),
+    "tiny": TrainConfig(preset="tiny", batch_size=16, lr=2e-3, warmup_steps=100, lr_decay_steps=4000, lr_final=0.1,
+                        ema_decay=0.999, schedule="cosine", loss_weighting="min_snr", min_snr_gamma=1.0, grad_clip=1.0),
     "paper": TrainConfig(preset="paper", batch_size=128, lr=1e-4, ema_decay=0.9999, grad_clip=None),
     # Not tuned: the tiny recipe's choices at the small GPU preset's width, and the authors' recipe at the shrunk
     # ref-small shapes (for speed comparisons with their code); each trains on its own clip preset's benchmark.
