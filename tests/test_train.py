@@ -95,6 +95,9 @@ def test_resume_accepts_a_checkpoint_that_predates_an_option(tmp_path):
         del header["train_config"][key]
     save_file(load_file(str(path)), str(path), metadata={"meta": json.dumps(header)})
     assert Trainer(train_config("tiny", steps=2, **old), tmp_path, resume=True, progress=False).step == 1
+    stored = header["train_config"]  # the missing options count as their defaults, the kit's behaviour then
+    assert mm.train.recipe_changes(stored, train_config("tiny", steps=2, **old)) == {}
+    assert mm.train.recipe_changes(stored, train_config("tiny", **{**old, "lr_decay_steps": 50})) == {"lr_decay_steps": 0}
     with pytest.raises(ValueError, match="lr_decay_steps"):
         Trainer(train_config("tiny", steps=2, **{**old, "lr_decay_steps": 50}), tmp_path, resume=True, progress=False)
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from ..fields import check_fields
 
-__all__ = ["TrainConfig", "TRAIN_PRESETS", "train_config"]
+__all__ = ["TrainConfig", "TRAIN_PRESETS", "train_config", "RESUMABLE_CHANGES", "recipe_changes"]
 
 
 def _typed_model_overrides(overrides: dict, preset: str) -> dict:
@@ -109,6 +109,23 @@ TRAIN_PRESETS: dict[str, TrainConfig] = {
                            loss_weighting="min_snr", grad_clip=1.0),
     "sr-paper": TrainConfig(preset="sr-paper", batch_size=8, lr=1e-4, ema_decay=0.9999, grad_clip=None),
 }
+
+
+#: The options a resumed run may change: they change no step's arithmetic.
+RESUMABLE_CHANGES = frozenset({"steps", "log_every", "ckpt_every", "preview_every", "preview_n", "snapshot_every",
+                               "compile"})
+
+
+def recipe_changes(trained_with: dict, cfg: TrainConfig, ignore=RESUMABLE_CHANGES) -> dict:
+    """The options in which a stored configuration (a checkpoint header's ``train_config``) differs from ``cfg``, as
+    ``{name: stored value}``, leaving out ``ignore``. An option the stored configuration predates had its default
+    then (the only behaviour the kit had), so it counts as that default.
+
+    Taught in: notebooks/06_training.ipynb.
+    """
+    defaults, now = asdict(TrainConfig()), asdict(cfg)
+    then = {k: trained_with.get(k, defaults[k]) for k in now}
+    return {k: then[k] for k in now if k not in ignore and json.dumps(then[k]) != json.dumps(now[k])}
 
 
 def train_config(preset: str = "tiny", **overrides) -> TrainConfig:

@@ -21,7 +21,7 @@ from ..model import build_model
 from ..utils import finite_or_none, tqdm, write_json
 from .checkpoint import (load_training_state, preview_path, read_header, save_training_state, save_weights,
                          snapshot_path)
-from .config import TrainConfig
+from .config import TrainConfig, recipe_changes
 from .data import make_source
 from .ema import EMA
 from .randomness import derive_seed, draw_t_and_noise, step_generator
@@ -34,7 +34,6 @@ class TrainingDiverged(ValueError):
     """A non-finite loss or gradient norm: training stops at that step and nothing of it is saved."""
 
 #: Options that may change when a run is resumed (everything else must match for an exact resume).
-RESUMABLE_CHANGES = {"steps", "log_every", "ckpt_every", "preview_every", "preview_n", "snapshot_every", "compile"}
 
 
 def min_snr_weight(snr: torch.Tensor, gamma: float, prediction: str = "eps") -> torch.Tensor:
@@ -128,10 +127,7 @@ class Trainer:
     def _resume(self) -> None:
         path = self.out / "last.safetensors"
         old = read_header(path).get("train_config", {})
-        now = asdict(self.cfg)
-        defaults = asdict(TrainConfig())  # an option newer than the checkpoint had its default then
-        changed = sorted(k for k in now if k not in RESUMABLE_CHANGES
-                         and json.dumps(old.get(k, defaults[k])) != json.dumps(now[k]))
+        changed = sorted(recipe_changes(old, self.cfg))
         if changed:
             raise ValueError(f"cannot resume {self.out}: options changed since it started ({', '.join(changed)}); "
                              "use the same options or a new --out")
