@@ -5,6 +5,7 @@ Taught in: notebooks/05_rs_mma.ipynb (the cost curves; the measured tables come 
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ import sys
 from ..model import model_config, model_rsmma_costs
 from ..utils import tqdm
 
-__all__ = ["measure", "rsmma_report", "step_report"]
+__all__ = ["measure", "rsmma_report", "step_report", "authors_comparison"]
 
 
 def measure(spec: dict) -> dict:
@@ -62,11 +63,33 @@ def rsmma_report(preset: str = "paper", batch: int = 1, reps: int = 3, backward:
 
 
 def step_report(preset: str = "ref-small", batch: int = 8, reps: int = 3, overrides: dict | None = None,
-                threads: int | None = None, profile: bool = False) -> dict:
+                threads: int | None = None, profile: bool = False, authors_code: str | None = None) -> dict:
     """Time of a training step (forward, MSE loss, backward), of the forward alone, and peak memory;
-    with ``profile`` also the step's own CPU time per kernel family (``kernels``)."""
+    with ``profile`` also the step's own CPU time per kernel family (``kernels``); with ``authors_code`` (a local
+    checkout of the authors' repository) the same for their network at this configuration."""
     spec = {"kind": "step", "preset": preset, "batch": batch, "reps": reps, "overrides": overrides or {},
             "profile": profile}
     if threads:
         spec["threads"] = threads
+    if authors_code:
+        spec["authors_code"] = str(authors_code)
     return measure(spec)
+
+
+def authors_comparison(authors_code: str, preset: str = "ref-small", batch: int = 8, reps: int = 3,
+                       overrides: dict | None = None, threads: int | None = None, rounds: int = 3) -> dict:
+    """The kit's training step against the authors' at the same configuration, in one run: ``rounds`` rounds,
+    each timing the kit and then the authors in fresh processes (so drifts of the machine hit both alike).
+    Returns every round's rows and the medians: ``speed_up`` = authors' step time / the kit's, ``memory_ratio`` =
+    the kit's peak-RSS growth / the authors'."""
+    rows = []
+    for r in tqdm(range(rounds), desc="rounds (kit, authors)"):
+        for who, code in (("kit", None), ("authors", authors_code)):
+            res = step_report(preset, batch, reps, overrides, threads, authors_code=code)
+            rows.append({"round": r, "code": who, **res})
+    med = {who: {k: statistics.median(row[k] for row in rows if row["code"] == who)
+                 for k in ("step_seconds", "forward_seconds", "extra_mb", "peak_mb", "params")}
+           for who in ("kit", "authors")}
+    return {"rows": rows, "median": med, "speed_up": med["authors"]["step_seconds"] / med["kit"]["step_seconds"],
+            "forward_speed_up": med["authors"]["forward_seconds"] / med["kit"]["forward_seconds"],
+            "memory_ratio": med["kit"]["extra_mb"] / max(med["authors"]["extra_mb"], 1.0)}

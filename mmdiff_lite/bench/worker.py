@@ -2,7 +2,8 @@
 
 Specs: ``{"kind": "rsmma", "level": l, "impl": "dense"|"windowed", "preset": p, "batch": b, "reps": n,
 "backward": bool}`` (one RS-MMA block at the preset's feature shapes of level l, or ``level: "middle"``)
-and ``{"kind": "step", "preset": p, "batch": b, "reps": n, "overrides": {...}}`` (a training step).
+and ``{"kind": "step", "preset": p, "batch": b, "reps": n, "overrides": {...}}`` (a training step; with
+``"authors_code": DIR`` the step of the authors' network at that configuration, :mod:`mmdiff_lite.bench.reference`).
 """
 from __future__ import annotations
 
@@ -70,9 +71,15 @@ def rsmma_case(spec: dict) -> dict:
 
 def step_case(spec: dict) -> dict:
     import torch
-    from mmdiff_lite.model import build_model
+    from mmdiff_lite.model import build_model, model_config
 
-    model = build_model(spec["preset"], **spec.get("overrides", {})).train()
+    if spec.get("authors_code"):  # the authors' MultimodalUNet at the same configuration (bench/reference.py)
+        from mmdiff_lite.bench.reference import load_authors_unet
+
+        model = load_authors_unet(spec["authors_code"], model_config(spec["preset"], **spec.get("overrides", {})))
+    else:
+        model = build_model(spec["preset"], **spec.get("overrides", {}))
+    model.train()
     cfg, b = model.config, spec["batch"]
     g = torch.Generator().manual_seed(0)
     x = {"video": torch.randn(b, *cfg.video_shape, generator=g), "audio": torch.randn(b, *cfg.audio_shape, generator=g)}

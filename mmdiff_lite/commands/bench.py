@@ -40,6 +40,11 @@ def register(subparsers) -> None:
                    help='model override, e.g. --set rsmma_impl=\'"dense"\' (repeatable)')
     p.add_argument("--profile", action="store_true",
                    help="also profile the step: own CPU time of convolutions, attention and matrix products")
+    p.add_argument("--authors-code", metavar="DIR", default=None,
+                   help="a local checkout of github.com/researchmm/MM-Diffusion: time their network at the same "
+                        "configuration against the kit's, alternating, in one run")
+    p.add_argument("--rounds", type=at_least(1), default=3, help="with --authors-code: rounds of (kit, authors)")
+    p.add_argument("--json", metavar="FILE", default=None, help="with --authors-code: also write the rows as JSON")
     _threads(p)
     p.set_defaults(func=run_step)
 
@@ -176,6 +181,8 @@ def run_step(args) -> int:
     from ..bench.measure import step_report
 
     overrides = parse_overrides(args.set, "--set")
+    if args.authors_code:
+        return _run_authors_comparison(args, overrides)
     r = step_report(args.preset, args.batch_size, args.reps, overrides, args.threads, args.profile)
     print(f"preset {args.preset}, batch {args.batch_size}, {r['params']:,} parameters, overrides {overrides or 'none'}")
     print(f"training step (forward, MSE, backward): {r['step_seconds']:.3f} s")
@@ -187,6 +194,29 @@ def run_step(args) -> int:
         print("profiled step, own CPU time (median): " + ", ".join(f"{name} {sec:.3f} s" for name, sec in k.items()))
         floor = sum(k[name] for name in ("convolution", "attention", "matmul"))
         print(f"convolution + attention + matmul kernels alone: {floor:.3f} s of the profiled {k['wall (profiled)']:.3f} s")
+    return 0
+
+
+def _run_authors_comparison(args, overrides: dict) -> int:
+    from ..bench.measure import authors_comparison
+    from ..bench.reference import authors_unet_kwargs
+    from ..model import model_config
+    from ..utils import write_json
+
+    authors_unet_kwargs(model_config(args.preset, **overrides))  # a configuration their code cannot build: say so now
+    r = authors_comparison(args.authors_code, args.preset, args.batch_size, args.reps, overrides, args.threads,
+                           args.rounds)
+    kit, theirs = r["median"]["kit"], r["median"]["authors"]
+    print(f"preset {args.preset}, batch {args.batch_size}, overrides {overrides or 'none'}; medians of {args.rounds} "
+          f"rounds, each a fresh process per code (median of {args.reps} steps)")
+    for name, m in (("kit", kit), ("authors", theirs)):
+        print(f"{name:>8}: {m['params']:,} parameters, step {m['step_seconds']:.3f} s, forward {m['forward_seconds']:.3f} s, "
+              f"memory above the loaded model and batch {m['extra_mb'] / 1024:.2f} GB (peak RSS {m['peak_mb'] / 1024:.2f} GB)")
+    print(f"the kit's step is {r['speed_up']:.2f}x as fast as the authors' (forward {r['forward_speed_up']:.2f}x), "
+          f"with {r['memory_ratio']:.2f}x their memory growth")
+    if args.json:
+        write_json(args.json, {"preset": args.preset, "batch": args.batch_size, "threads": args.threads,
+                               "overrides": overrides, **r})
     return 0
 
 
