@@ -73,8 +73,9 @@ lab: setup
 	$(BIN)/jupyter lab notebooks
 
 # The GPU path in one run (< 8 min on one GPU): tests/test_cuda.py, trainer throughput, time to sync; build/gpu-check/.
+# AUTHORS_CODE=DIR (a local checkout of researchmm/MM-Diffusion) adds the step against the authors' network.
 gpu-check: setup
-	$(BIN)/python -m mmdiff_lite.bench.gpu_check --out build/gpu-check
+	$(BIN)/python -m mmdiff_lite.bench.gpu_check --out build/gpu-check $(if $(AUTHORS_CODE),--authors-code $(AUTHORS_CODE))
 
 bench: setup
 	$(BIN)/mmdiff-lite bench --help

@@ -83,11 +83,16 @@ class MultimodalUNet(nn.Module):
 '''
 
 
-def test_load_authors_unet_imports_from_the_checkout_and_speaks_the_kits_convention(tmp_path):
+def _stand_in_checkout(root):
     args = ", ".join(f"{a}=None" for a in AUTHORS_ARGS)
-    (tmp_path / "mm_diffusion").mkdir()
-    (tmp_path / "mm_diffusion" / "__init__.py").write_text("")
-    (tmp_path / "mm_diffusion" / "multimodal_unet.py").write_text(textwrap.dedent(STAND_IN).replace("{args}", args))
+    (root / "mm_diffusion").mkdir()
+    (root / "mm_diffusion" / "__init__.py").write_text("")
+    (root / "mm_diffusion" / "multimodal_unet.py").write_text(textwrap.dedent(STAND_IN).replace("{args}", args))
+    return root
+
+
+def test_load_authors_unet_imports_from_the_checkout_and_speaks_the_kits_convention(tmp_path):
+    _stand_in_checkout(tmp_path)
     cfg = model_config("ref-small")
     path_before = list(sys.path)
     sys.modules.pop("mm_diffusion.multimodal_unet", None), sys.modules.pop("mm_diffusion", None)
@@ -107,3 +112,14 @@ def test_load_authors_unet_imports_from_the_checkout_and_speaks_the_kits_convent
 def test_load_authors_unet_says_which_folder_to_pass(tmp_path):
     with pytest.raises(FileNotFoundError, match="the one that contains mm_diffusion/"):
         load_authors_unet(tmp_path, model_config("ref-small"))
+
+
+def test_the_comparison_times_both_codes_in_fresh_processes_and_divides_their_medians(tmp_path):
+    from mmdiff_lite.bench.measure import authors_comparison
+
+    r = authors_comparison(str(_stand_in_checkout(tmp_path)), "ref-small", batch=1, reps=1, threads=1, rounds=1)
+    assert [row["code"] for row in r["rows"]] == ["kit", "authors"]
+    kit, theirs = r["median"]["kit"], r["median"]["authors"]
+    assert theirs["params"] == 1 and kit["params"] > 1_000_000  # the stand-in has one weight; the kit's network ran
+    assert r["speed_up"] == pytest.approx(theirs["step_seconds"] / kit["step_seconds"])
+    assert r["memory_ratio"] == pytest.approx(kit["extra_mb"] / max(theirs["extra_mb"], 1.0))

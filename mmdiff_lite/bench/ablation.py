@@ -30,7 +30,7 @@ from ..metrics.intervals import t_interval
 from ..model import model_config
 from ..pipeline import load_model
 from ..pipeline.fidelity import evaluate_model
-from ..train import Trainer
+from ..train import Trainer, TrainConfig
 from ..utils import atomic_path, write_json
 from .ablation_studies import BASE_RECIPES, STUDIES, Variant, preset_windows, variants_of
 from .throughput import recipe_config, torch_threads
@@ -53,10 +53,17 @@ def variant_config(variant: Variant, steps: int, seed: int, snapshot_every: int 
                          **BASE_RECIPES[preset])
 
 
+#: TrainConfig fields added after the grid's first runs: while at their default they stay out of a run's fingerprint,
+#: so that a new option does not rename (and so retrain) the runs that predate it.
+LATER_FIELDS = ("ema_warmup",)
+
+
 def _fingerprint(cfg) -> str:
     full = model_config(cfg.preset, **cfg.model_overrides).to_dict()
     full.pop("name", None)
-    recipe = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ("model_overrides", "snapshot_every")}
+    defaults = json.loads(TrainConfig().to_json())
+    recipe = {k: v for k, v in json.loads(cfg.to_json()).items() if k not in ("model_overrides", "snapshot_every")
+              and not (k in LATER_FIELDS and v == defaults[k])}
     return hashlib.sha256(json.dumps({"model": full, "train": recipe}, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 

@@ -5,7 +5,9 @@ Stages, each written to the JSON report as soon as it ends (so a run cut short k
 1. ``tests/test_cuda.py``: autocast bf16/fp16 with gradient scaling, pinned memory, SDPA, ``torch.compile``, nccl;
 2. training throughput of the real trainer: ``tiny`` (eager and compiled) and ``paper`` at a small batch;
 3. time to sync of the ``tiny`` recipe on the GPU, with as many steps as the time left allows (less a reserve);
-4. a slice of ``mmdiff-lite ablate``: the fix study (random shift, rotary, offset readout, R = 0), seed 0.
+4. a slice of ``mmdiff-lite ablate``: the fix study (random shift, rotary, offset readout, R = 0), seed 0;
+5. with ``--authors-code DIR`` (a local checkout of the authors' repository, carried to the machine): the training
+   step of ``ref-small`` and ``paper`` against the authors' network at the same configuration, on the GPU.
 
 Run: ``python -m mmdiff_lite.bench.gpu_check --out build/gpu-check`` (``--allow-cpu`` for a dry run without a GPU).
 """
@@ -75,6 +77,16 @@ def _ablation_slice(out: Path, steps: int, n: int) -> dict:
                                           "train_seconds")} for r in rows], "summary": summarise(rows)}
 
 
+def _against_authors(code: str) -> dict:
+    from .measure import authors_comparison
+
+    rows = {}
+    for preset, batch, rounds in (("ref-small", 8, 2), ("paper", 2, 1)):
+        r = authors_comparison(code, preset, batch=batch, reps=3, rounds=rounds, device="cuda")
+        rows[f"{preset} b{batch}"] = {k: r[k] for k in ("median", "speed_up", "forward_speed_up", "memory_ratio")}
+    return {"rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="build/gpu-check", help="folder of the report (gpu-check.json) and the runs")
@@ -86,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--n", type=int, default=64, help="time to sync: pairs per evaluation")
     p.add_argument("--ablate-steps", type=int, default=300, help="ablation slice: training steps per variant")
     p.add_argument("--reserve-seconds", type=float, default=120.0, help="time kept back for the ablation slice")
+    p.add_argument("--authors-code", default=None, metavar="DIR",
+                   help="a local checkout of the authors' repository: also time their training step against the kit's")
     args = p.parse_args(argv)
     if not torch.cuda.is_available() and not args.allow_cpu:
         print("gpu-check: no CUDA device here; run it on a GPU machine (or pass --allow-cpu for a dry run)", file=sys.stderr)
@@ -104,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     _stage(report, path, "time to sync (tiny)", lambda: _time_to_sync(out / "time-to-sync", left, tiny, args.eval_every,
                                                                               args.max_steps, args.n))
     _stage(report, path, "ablation slice (fix, seed 0)", lambda: _ablation_slice(out / "ablate", args.ablate_steps, args.n))
+    if args.authors_code:
+        _stage(report, path, "against the authors' code", lambda: _against_authors(args.authors_code))
     report["wall_seconds"] = round(time.perf_counter() - started, 1)
     write_json(path, report)
     print(f"gpu-check: report {path} ({report['wall_seconds']} s)")

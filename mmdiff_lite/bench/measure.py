@@ -63,12 +63,14 @@ def rsmma_report(preset: str = "paper", batch: int = 1, reps: int = 3, backward:
 
 
 def step_report(preset: str = "ref-small", batch: int = 8, reps: int = 3, overrides: dict | None = None,
-                threads: int | None = None, profile: bool = False, authors_code: str | None = None) -> dict:
-    """Time of a training step (forward, MSE loss, backward), of the forward alone, and peak memory;
-    with ``profile`` also the step's own CPU time per kernel family (``kernels``); with ``authors_code`` (a local
-    checkout of the authors' repository) the same for their network at this configuration."""
+                threads: int | None = None, profile: bool = False, authors_code: str | None = None,
+                device: str = "cpu") -> dict:
+    """Time of a training step (forward, MSE loss, backward), of the forward alone, and peak memory (on a GPU
+    ``device``: the allocator's peak); with ``profile`` also the step's own CPU time per kernel family
+    (``kernels``); with ``authors_code`` (a local checkout of the authors' repository) the same for their network
+    at this configuration."""
     spec = {"kind": "step", "preset": preset, "batch": batch, "reps": reps, "overrides": overrides or {},
-            "profile": profile}
+            "profile": profile, "device": device}
     if threads:
         spec["threads"] = threads
     if authors_code:
@@ -77,7 +79,8 @@ def step_report(preset: str = "ref-small", batch: int = 8, reps: int = 3, overri
 
 
 def authors_comparison(authors_code: str, preset: str = "ref-small", batch: int = 8, reps: int = 3,
-                       overrides: dict | None = None, threads: int | None = None, rounds: int = 3) -> dict:
+                       overrides: dict | None = None, threads: int | None = None, rounds: int = 3,
+                       device: str = "cpu") -> dict:
     """The kit's training step against the authors' at the same configuration, in one run: ``rounds`` rounds,
     each timing the kit and then the authors in fresh processes (so drifts of the machine hit both alike).
     Returns every round's rows and the medians: ``speed_up`` = authors' step time / the kit's, ``memory_ratio`` =
@@ -85,7 +88,7 @@ def authors_comparison(authors_code: str, preset: str = "ref-small", batch: int 
     rows = []
     for r in tqdm(range(rounds), desc="rounds (kit, authors)"):
         for who, code in (("kit", None), ("authors", authors_code)):
-            res = step_report(preset, batch, reps, overrides, threads, authors_code=code)
+            res = step_report(preset, batch, reps, overrides, threads, authors_code=code, device=device)
             rows.append({"round": r, "code": who, **res})
     med = {who: {k: statistics.median(row[k] for row in rows if row["code"] == who)
                  for k in ("step_seconds", "forward_seconds", "extra_mb", "peak_mb", "params")}

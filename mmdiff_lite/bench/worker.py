@@ -18,12 +18,14 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _timed(fn, reps: int) -> float:
+def _timed(fn, reps: int, sync=lambda: None) -> float:
     fn()  # warm-up (allocations, kernel selection)
+    sync()
     times = []
     for _ in range(reps):
         t0 = time.perf_counter()
         fn()
+        sync()  # on a GPU: wait for the queued kernels
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
 
@@ -79,13 +81,18 @@ def step_case(spec: dict) -> dict:
         model = load_authors_unet(spec["authors_code"], model_config(spec["preset"], **spec.get("overrides", {})))
     else:
         model = build_model(spec["preset"], **spec.get("overrides", {}))
-    model.train()
+    device = torch.device(spec.get("device", "cpu"))
+    model.to(device).train()
     cfg, b = model.config, spec["batch"]
     g = torch.Generator().manual_seed(0)
     x = {"video": torch.randn(b, *cfg.video_shape, generator=g), "audio": torch.randn(b, *cfg.audio_shape, generator=g)}
-    noise = {k: torch.randn(v.shape, generator=g) for k, v in x.items()}
-    t = torch.rand(b, generator=g) * 999
-    base = _rss_mb()
+    noise = {k: torch.randn(v.shape, generator=g).to(device) for k, v in x.items()}
+    x, t = {k: v.to(device) for k, v in x.items()}, (torch.rand(b, generator=g) * 999).to(device)
+    cuda = device.type == "cuda"
+    sync = (lambda: torch.cuda.synchronize(device)) if cuda else (lambda: None)
+    # memory: the process's peak RSS on the CPU, the allocator's peak on a GPU
+    peak_mb = (lambda: torch.cuda.max_memory_allocated(device) / 2**20) if cuda else _rss_mb
+    base = torch.cuda.memory_allocated(device) / 2**20 if cuda else _rss_mb()
 
     def forward():
         return model(x, t)
@@ -96,10 +103,10 @@ def step_case(spec: dict) -> dict:
         model.zero_grad(set_to_none=True)
         loss.backward()
 
-    step_s = _timed(step, spec["reps"])
-    forward_s = _timed(forward, spec["reps"])
-    result = {"step_seconds": step_s, "forward_seconds": forward_s, "peak_mb": _rss_mb(), "extra_mb": _rss_mb() - base,
-              "params": sum(p.numel() for p in model.parameters())}
+    step_s = _timed(step, spec["reps"], sync)
+    forward_s = _timed(forward, spec["reps"], sync)
+    result = {"step_seconds": step_s, "forward_seconds": forward_s, "peak_mb": peak_mb(), "extra_mb": peak_mb() - base,
+              "params": sum(p.numel() for p in model.parameters()), "device": str(device)}
     if spec.get("profile"):
         result["kernels"] = kernel_seconds(step, spec["reps"])
     return result

@@ -44,6 +44,8 @@ def register(subparsers) -> None:
                    help="a local checkout of github.com/researchmm/MM-Diffusion: time their network at the same "
                         "configuration against the kit's, alternating, in one run")
     p.add_argument("--rounds", type=at_least(1), default=3, help="with --authors-code: rounds of (kit, authors)")
+    p.add_argument("--device", default="cpu", help="where the step runs, e.g. cuda (default: cpu); memory on a GPU "
+                   "is the allocator's peak")
     p.add_argument("--json", metavar="FILE", default=None, help="with --authors-code: also write the rows as JSON")
     _threads(p)
     p.set_defaults(func=run_step)
@@ -177,17 +179,21 @@ def run_rsmma(args) -> int:
     return 0
 
 
+def _memory_kind(device: str) -> str:
+    return "RSS of a fresh process" if device == "cpu" else "the GPU allocator's"
+
+
 def run_step(args) -> int:
     from ..bench.measure import step_report
 
     overrides = parse_overrides(args.set, "--set")
     if args.authors_code:
         return _run_authors_comparison(args, overrides)
-    r = step_report(args.preset, args.batch_size, args.reps, overrides, args.threads, args.profile)
+    r = step_report(args.preset, args.batch_size, args.reps, overrides, args.threads, args.profile, device=args.device)
     print(f"preset {args.preset}, batch {args.batch_size}, {r['params']:,} parameters, overrides {overrides or 'none'}")
     print(f"training step (forward, MSE, backward): {r['step_seconds']:.3f} s")
     print(f"forward alone (autograd on):           {r['forward_seconds']:.3f} s")
-    print(f"peak memory (RSS of a fresh process):  {r['peak_mb'] / 1024:.2f} GB "
+    print(f"peak memory ({_memory_kind(args.device)}):  {r['peak_mb'] / 1024:.2f} GB "
           f"({r['extra_mb'] / 1024:.2f} GB above the loaded model and batch)")
     if args.profile:
         k = r["kernels"]
@@ -205,17 +211,18 @@ def _run_authors_comparison(args, overrides: dict) -> int:
 
     authors_unet_kwargs(model_config(args.preset, **overrides))  # a configuration their code cannot build: say so now
     r = authors_comparison(args.authors_code, args.preset, args.batch_size, args.reps, overrides, args.threads,
-                           args.rounds)
+                           args.rounds, device=args.device)
     kit, theirs = r["median"]["kit"], r["median"]["authors"]
     print(f"preset {args.preset}, batch {args.batch_size}, overrides {overrides or 'none'}; medians of {args.rounds} "
           f"rounds, each a fresh process per code (median of {args.reps} steps)")
     for name, m in (("kit", kit), ("authors", theirs)):
         print(f"{name:>8}: {m['params']:,} parameters, step {m['step_seconds']:.3f} s, forward {m['forward_seconds']:.3f} s, "
-              f"memory above the loaded model and batch {m['extra_mb'] / 1024:.2f} GB (peak RSS {m['peak_mb'] / 1024:.2f} GB)")
+              f"memory above the loaded model and batch {m['extra_mb'] / 1024:.2f} GB (peak, {_memory_kind(args.device)}: {m['peak_mb'] / 1024:.2f} GB)")
     print(f"the kit's step is {r['speed_up']:.2f}x as fast as the authors' (forward {r['forward_speed_up']:.2f}x), "
           f"with {r['memory_ratio']:.2f}x their memory growth")
     if args.json:
         write_json(args.json, {"preset": args.preset, "batch": args.batch_size, "threads": args.threads,
+                               "device": args.device, "authors_code": str(args.authors_code),
                                "overrides": overrides, **r})
     return 0
 
