@@ -40,6 +40,17 @@ def test_windows_map_the_papers_tuples_onto_each_preset():
     assert paper.model_overrides["windows"] == (None, 1, 4, 8) and paper.preset == "paper"
 
 
+def test_a_later_option_at_its_default_keeps_the_run_names_and_otherwise_renames_them():
+    from dataclasses import replace
+
+    ref = STUDIES["shift"][0]
+    cfg = ablation.variant_config(ref, 1200, 0)
+    # the names of the runs shipped in figures/ablations/ (made before ema_warmup existed)
+    assert ablation.run_name(ref, cfg) == "r0-circular-6a24814c-seed0"
+    assert ablation._fingerprint(replace(cfg, ema_warmup=40.0)) != ablation._fingerprint(cfg)
+    assert ablation._fingerprint(replace(cfg, seed=1)) != ablation._fingerprint(cfg)
+
+
 def test_studies_name_each_variant_once_and_refuse_unknown_ones():
     names = [v.name for v in variants_of("all")]
     assert len(names) == len(set(names))

@@ -183,3 +183,34 @@ def test_min_snr_weights_the_noise_error_alike_for_eps_and_v():
     lv = min_snr_weight(snr, 5.0, "v").float() * ((v_hat["audio"] - v["audio"]) ** 2).flatten(1).mean(1)
     le = min_snr_weight(snr, 5.0, "eps").float() * ((eps_hat["audio"] - eps["audio"]) ** 2).flatten(1).mean(1)
     torch.testing.assert_close(lv, le, rtol=2e-3, atol=1e-7)
+
+
+@pytest.mark.parametrize("warmup", [1.0, 10.0, 40.0])
+def test_ema_decay_ramp_and_the_weight_it_leaves_on_the_start(warmup):
+    """d_n = min(decay, (1 + n) / (warmup + n)); the initial weights keep the product of the d_n (closed form)."""
+    from mmdiff_lite.train.ema import EMA
+
+    net = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(net.weight)
+    ema = EMA(net, decay=0.99, warmup=warmup)
+    with torch.no_grad():
+        net.weight.fill_(1.0)
+    kept = 1.0
+    for n in range(60):
+        d = ema.current_decay()
+        assert d == pytest.approx(min(0.99, (1 + n) / (warmup + n)))
+        ema.update(net)
+        kept *= d
+    assert ema.model.weight.item() == pytest.approx(1.0 - kept, abs=1e-6)
+    assert (warmup == 1.0) == (kept == pytest.approx(0.99 ** 60))  # 1: no ramp, the plain decay from the start
+
+
+def test_ema_warmup_is_checked():
+    from mmdiff_lite.train.ema import EMA
+
+    net = torch.nn.Linear(1, 1)
+    with pytest.raises(ValueError, match="EMA warmup must be a number >= 1"):
+        EMA(net, warmup=True)  # the old switch: refused rather than read as 1 (no ramp)
+    with pytest.raises(ValueError, match="ema_warmup must be >= 1"):
+        train_config("tiny", ema_warmup=0.5)
+    assert train_config("tiny", ema_warmup="40").ema_warmup == 40.0  # typed, as every option

@@ -32,6 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="cosine decay of the learning rate to --lr-final times its peak by this step (0: constant)")
     p.add_argument("--lr-final", type=float, help="the fraction of the peak learning rate left after the decay")
     p.add_argument("--ema-decay", type=float, help="EMA decay")
+    p.add_argument("--ema-warmup", type=float, help="the EMA decay ramps as min(ema_decay, (1 + n) / (ema_warmup + n)); "
+                   "larger: a shorter lag early in a run, 1: no ramp")
     p.add_argument("--loss-weighting", choices=["none", "min_snr"], help="lambda(t) of the loss")
     p.add_argument("--min-snr-gamma", type=float, help="gamma of the min-SNR weighting")
     p.add_argument("--schedule", choices=list(SCHEDULES), help="noise schedule of the forward process")
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         overrides["cross_attention"] = False
     given = dict(steps=args.steps, batch_size=args.batch_size, accumulation=args.accumulation, lr=args.lr,
                  warmup_steps=args.warmup_steps, lr_decay_steps=args.lr_decay_steps, lr_final=args.lr_final,
-                 ema_decay=args.ema_decay, loss_weighting=args.loss_weighting,
+                 ema_decay=args.ema_decay, ema_warmup=args.ema_warmup, loss_weighting=args.loss_weighting,
                  min_snr_gamma=args.min_snr_gamma, schedule=args.schedule,
                  seed=args.seed, data_dir=args.data_dir, flip_prob=args.flip_prob, amp=args.amp,
                  log_every=args.log_every, ckpt_every=args.ckpt_every, preview_every=args.preview_every,

@@ -48,6 +48,7 @@ class TrainConfig:
     lr_final: float = 0.1  # the fraction of lr left after the decay
     weight_decay: float = 0.0
     ema_decay: float = 0.9999
+    ema_warmup: float = 10.0  # the EMA decay ramps as min(ema_decay, (1 + n) / (ema_warmup + n)); 1: no ramp
     grad_clip: float | None = 1.0
     seed: int = 0
     schedule: str = "linear"
@@ -72,6 +73,8 @@ class TrainConfig:
                              f"weight_decay >= 0 (got {self.weight_decay})")
         if not 0.0 <= self.ema_decay < 1.0 or (self.grad_clip is not None and not self.grad_clip > 0):
             raise ValueError("ema_decay must lie in [0, 1) and grad_clip be > 0 (or None: no clipping)")
+        if not self.ema_warmup >= 1.0:
+            raise ValueError(f"ema_warmup must be >= 1 (1: no ramp of the EMA decay; got {self.ema_warmup})")
         if self.lr_decay_steps < 0 or 0 < self.lr_decay_steps <= self.warmup_steps or not 0.0 <= self.lr_final <= 1.0:
             raise ValueError(f"lr_decay_steps must be 0 (constant lr) or past the warm-up's {self.warmup_steps} steps "
                              f"(got {self.lr_decay_steps}), and lr_final lie in [0, 1] (got {self.lr_final})")

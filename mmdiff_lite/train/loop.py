@@ -92,7 +92,7 @@ class Trainer:
             raise ValueError(f"the data's clips do not fit model preset {cfg.preset!r} ("
                              + "; ".join(f"{k}: data {a}, model {b}" for k, (a, b) in misfit.items())
                              + "); choose matching presets")
-        self.ema = EMA(self.model, cfg.ema_decay)
+        self.ema = EMA(self.model, cfg.ema_decay, cfg.ema_warmup)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.net = self.model
         if self.world > 1:
