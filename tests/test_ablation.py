@@ -71,7 +71,19 @@ def test_verdicts_follow_the_interval_and_the_claimed_direction():
     assert ablation.verdict(up, +1) == "reproduced" and ablation.verdict(up, -1) == "reversed"
     assert ablation.verdict(down, -1) == "reproduced"
     assert ablation.verdict(zero, +1).startswith("not reproduced")
-    assert ablation.verdict(ablation.t_interval([0.5]), +1).startswith("untested")
+    assert ablation.verdict(ablation.t_interval([0.5]), +1).startswith("untested (one seed")
+    assert ablation.verdict(None, +1).startswith("untested (no seed")
+
+
+def test_paired_delta_pairs_by_seed_at_the_last_shared_step():
+    rows = [{"study": "shift", "variant": v, "seed": s, "step": t, "f1": f}
+            for v, s, t, f in [("a", 0, 10, 0.5), ("a", 1, 10, 0.7), ("a", 2, 10, 0.9), ("a", 0, 20, 0.6),
+                               ("b", 0, 10, 0.4), ("b", 1, 10, 0.4), ("b", 0, 5, 0.0), ("c", 9, 10, 1.0)]]
+    d = ablation.paired_delta(rows, "shift", "a", "b", "f1")  # step 10 (the last both have), seeds 0 and 1 only
+    assert d["n"] == 2 and d["mean"] == pytest.approx((0.1 + 0.3) / 2)
+    assert d["half"] == pytest.approx(12.7062 * 0.1, rel=1e-4)  # t(0.975, 1) · s / √2, s = 0.1 · √2
+    assert ablation.paired_delta(rows, "shift", "a", "b", "f1", step=20) is None  # b has no step 20
+    assert ablation.paired_delta(rows, "shift", "a", "c", "f1") is None  # no shared seed
 
 
 @pytest.mark.slow
@@ -97,3 +109,20 @@ def test_a_two_step_study_runs_end_to_end_and_resumes(tmp_path, monkeypatch):
     before = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("last.safetensors")}
     assert main(args) == 0
     assert {p: p.stat().st_mtime_ns for p in before} == before
+    # --stored-only on a grid with one evaluation missing: the rest is tabulated, the missing run is listed, and
+    # nothing is trained or evaluated (a grid still running, or copied from another machine).
+    gone = next((out / "evals").glob("nocross-*seed1-*.json"))
+    gone.unlink()
+    monkeypatch.setattr(ablation, "Trainer", lambda *a, **k: pytest.fail("trained with --stored-only"))
+    assert main([*args, "--stored-only"]) == 0
+    assert not gone.exists()
+    with open(out / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["variant"], r["seed"]) for r in rows} == {("coupled", "0"), ("coupled", "1"), ("nocross", "0")}
+    assert "Not yet run, so not in the tables above (1 run): coupling/nocross seed 1." in (out / "table.md").read_text()
+    note = ablation.table_markdown({}, missing=[("fix", "fix-rotary", 1), ("fix", "fix-rotary", 2), ("shift", "r0-zeros", 2)])
+    assert note.strip().startswith("Not yet run, so not in the tables above (3 runs): fix/fix-rotary seeds 1, 2; shift/r0-zeros seed 2.")
+    with pytest.raises(ValueError, match="no finished run is stored"):
+        ablation.ablate("coupling", tmp_path / "empty", seeds=[0], steps=2, stored_only=True)
+    with pytest.raises(ValueError, match="drop --shard"):
+        ablation.ablate("coupling", out, seeds=[0], steps=2, stored_only=True, shard=(0, 2))

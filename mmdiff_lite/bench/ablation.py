@@ -35,7 +35,8 @@ from ..utils import atomic_path, write_json
 from .ablation_studies import BASE_RECIPES, STUDIES, Variant, preset_windows, variants_of
 from .throughput import recipe_config, torch_threads
 
-__all__ = ["METRICS", "variant_config", "run_name", "ablate", "summarise", "table_markdown", "t_interval", "verdict"]
+__all__ = ["METRICS", "variant_config", "run_name", "ablate", "summarise", "table_markdown", "t_interval", "verdict",
+           "read_results", "paired_delta"]
 
 #: The columns every evaluation reports (sync scores, plausibility, bench distances).
 METRICS = ("f1", "f1_exact", "semantic", "video_plausibility", "audio_plausibility", "fvd", "kvd", "fad", "kad", "fjd")
@@ -100,7 +101,8 @@ def _evaluate(run_dir: Path, step: int, final: int, path: Path, net, n: int, n_b
 
 def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), steps: int = 1200, n: int = 128,
            n_boot: int = 100, threads: int | None = None, progress: bool = True, command: str = "",
-           shard: tuple[int, int] = (0, 1), preset: str = "tiny", features: str | None = None) -> list[dict]:
+           shard: tuple[int, int] = (0, 1), preset: str = "tiny", features: str | None = None,
+           stored_only: bool = False) -> list[dict]:
     """Train and evaluate every variant of ``study`` (or ``all``) for every seed; write ``results.csv``,
     ``table.md`` and the figures into ``out``; return the rows. ``command`` is recorded in every run folder.
 
@@ -110,17 +112,22 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
     a bench feature network file for that preset's clips (default: the shipped one; only tiny ships).
     A run whose evaluations are all stored is not trained again (so ``evals/`` and the runs' ``command.json`` are
     enough to tabulate on another machine: the weights need not travel).
+    ``stored_only``: train and evaluate nothing; tabulate the runs whose evaluations are all stored and list the
+    others in ``table.md`` as not yet run (a grid still running, or one copied from another machine).
     """
     if steps < 1 or n < 2 or not seeds:
         raise ValueError("--steps must be >= 1, --n >= 2, and at least one seed")
     k, m = shard
     if not 0 <= k < m:
         raise ValueError(f"--shard {k}/{m}: use K/N with 0 <= K < N")
+    if stored_only and m > 1:
+        raise ValueError("--stored-only tabulates and trains nothing: drop --shard")
     out = Path(out)
     studies = list(STUDIES) if study == "all" else [study]
     variants_of(study)  # an unknown study fails here, before any work
     snapshot_every = max(1, steps // 4)
-    net = load_bench_features(features) if features else feature_network("bench", model_config(preset).clip)
+    net = None if stored_only else (load_bench_features(features) if features
+                                    else feature_network("bench", model_config(preset).clip))
     command = command or f"ablate({study!r}, {str(out)!r}, seeds={list(seeds)}, steps={steps}, n={n})"
     jobs = []  # (study, variant, seed, cfg, run)
     for seed in seeds:  # seed by seed: an interrupted grid has every variant of the first seeds
@@ -130,7 +137,7 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
                 jobs.append((name, variant, seed, cfg, run_name(variant, cfg)))
     order = list(dict.fromkeys(j[4] for j in jobs))
     mine = {r for i, r in enumerate(order) if i % m == k}
-    rows = []
+    rows, missing = [], []
     with torch_threads(threads):
         for name, variant, seed, cfg, run in jobs:
             if run not in mine:
@@ -139,6 +146,10 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
             evals = {step: out / "evals" / f"{run}-step{step}-n{n}.json" for step in _eval_steps(name, steps)}
             stamp = run_dir / "command.json"
             if not (stamp.is_file() and all(p.is_file() for p in evals.values())):
+                if stored_only:  # a run shared by several studies is listed once, under its first study
+                    if run not in {m[3] for m in missing}:
+                        missing.append((name, variant.name, seed, run))
+                    continue
                 if progress:
                     print(f"[{name}] {variant.name} seed {seed}: training {run}", flush=True)
                 trainer = Trainer(cfg, run_dir, resume="auto", progress=progress)
@@ -151,12 +162,16 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
                 rows.append({"study": name, "variant": variant.name, "label": variant.label,
                              "reference": variant.reference, "seed": seed, "run": run,
                              "train_seconds": train_seconds, **ev})
+    if stored_only and not rows:
+        raise ValueError(f"no finished run is stored under {out}: run the grid first (without --stored-only)")
     if m == 1:
-        _write_results(out, rows)
+        _write_results(out, rows, missing)
     return rows
 
 
-def _write_results(out: Path, rows: list[dict]) -> None:
+def _write_results(out: Path, rows: list[dict], missing: Sequence[tuple] = ()) -> None:
+    import matplotlib.pyplot as plt
+
     from ..viz.ablation import plot_study
 
     keys = ["study", "variant", "label", "reference", "seed", "step", "run", "train_seconds", "eval_seconds", *METRICS]
@@ -168,12 +183,48 @@ def _write_results(out: Path, rows: list[dict]) -> None:
         tmp.write_text(buf.getvalue())
     summary = summarise(rows)
     with atomic_path(out / "table.md") as tmp:
-        tmp.write_text(table_markdown(summary))
+        tmp.write_text(table_markdown(summary, missing=missing))
     write_json(out / "summary.json", summary)
     for study in {r["study"] for r in rows}:
         fig = plot_study(summary, study)
         with atomic_path(out / f"{study}.png") as tmp:
             fig.savefig(tmp, format="png", dpi=90)
+        plt.close(fig)
+
+
+def read_results(path: str | Path) -> list[dict]:
+    """The rows of a ``results.csv`` with their types back (seed and step ints, reference a bool, metrics floats).
+
+    Taught in: notebooks/10_ablations.ipynb
+    """
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    for r in rows:
+        r["seed"], r["step"], r["reference"] = int(r["seed"]), int(r["step"]), r["reference"] == "True"
+        for m in METRICS:
+            r[m] = float(r[m])
+    return rows
+
+
+def paired_delta(rows: list[dict], study: str, variant: str, against: str, metric: str,
+                 step: int | None = None) -> dict | None:
+    """Mean ± 95% CI over seeds of ``variant`` minus ``against`` (two variants of ``study``) in ``metric``, paired by
+    seed at ``step`` (default: the last step both have); None when no seed has both runs.
+
+    A claim's matched control need not be the study's reference: "random shift with zero padding" is compared with
+    R = 0 *with zero padding*, so that only the shift differs.
+    Taught in: notebooks/10_ablations.ipynb
+    """
+    mine = [r for r in rows if r["study"] == study and r["variant"] in (variant, against)]
+    if step is None:
+        steps = ({r["step"] for r in mine if r["variant"] == variant}
+                 & {r["step"] for r in mine if r["variant"] == against})
+        if not steps:
+            return None
+        step = max(steps)
+    by = {(r["variant"], r["seed"]): r[metric] for r in mine if r["step"] == step}
+    seeds = sorted(s for v, s in by if v == variant and (against, s) in by)
+    return t_interval([by[(variant, s)] - by[(against, s)] for s in seeds]) if seeds else None
 
 
 # --- statistics over seeds: t_interval (metrics.intervals) --------------------------------------
@@ -184,7 +235,9 @@ def verdict(delta: dict | None, expected: int) -> str:
     ``reproduced`` when the 95% interval excludes 0 on the claimed side, ``reversed`` when it excludes 0 on the
     other, else ``not reproduced`` (no difference these seeds can see; ``untested`` without an interval).
     """
-    if delta is None or delta["half"] is None:
+    if delta is None:
+        return "untested (no seed has both runs)"
+    if delta["half"] is None:
         return "untested (one seed: no interval)"
     lo, hi = delta["mean"] - delta["half"], delta["mean"] + delta["half"]
     if lo > 0 or hi < 0:
@@ -217,8 +270,10 @@ def _cell(ci: dict, fmt: str = "{:.3f}") -> str:
     return fmt.format(ci["mean"]) + ("" if ci["half"] is None else " ± " + fmt.format(ci["half"]))
 
 
-def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "semantic", "fvd", "kvd", "fad", "fjd")) -> str:
-    """One Markdown table per study: mean ± 95% CI over seeds, then Δf1 and ΔFVD against the reference."""
+def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "semantic", "fvd", "kvd", "fad", "fjd"),
+                   missing: Sequence[tuple] = ()) -> str:
+    """One Markdown table per study: mean ± 95% CI over seeds, then Δf1 and ΔFVD against the reference; then the
+    runs ``missing`` from the tables (``(study, variant, seed, ...)``, a run shared by studies once), if any."""
     parts = []
     for study, entries in summary.items():
         head = "| variant | step | seeds | " + " | ".join(metrics) + " | Δf1 vs ref | ΔFVD-bench vs ref |"
@@ -229,4 +284,11 @@ def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "s
                          f"{len(e['seeds'])} | " + " | ".join(_cell(e[m]) for m in metrics)
                          + f" | {_cell(d1, '{:+.3f}') if d1 else '–'} | {_cell(dv, '{:+.3f}') if dv else '–'} |")
         parts.append("\n".join(lines))
+    if missing:
+        seeds: dict = {}
+        for study, variant, seed, *_ in missing:
+            seeds.setdefault(f"{study}/{variant}", []).append(str(seed))
+        parts.append(f"Not yet run, so not in the tables above ({len(missing)} run{'s' * (len(missing) > 1)}): "
+                     + "; ".join(f"{k} seed{'s' * (len(v) > 1)} {', '.join(v)}" for k, v in seeds.items())
+                     + ". A run that several studies share is listed once, under its first study.")
     return "\n\n".join(parts) + "\n"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+from pathlib import Path
 
 from ..fields import at_least
 from ..model import model_preset_names
@@ -37,13 +38,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--shard", default="0/1", metavar="K/N",
                    help="train and evaluate only every N-th run from the K-th (N processes side by side, one per core); "
                         "then run once without --shard to tabulate (default: 0/1, everything)")
+    p.add_argument("--stored-only", action="store_true",
+                   help="train and evaluate nothing: tabulate the finished runs and list the missing ones")
     p.add_argument("--out", required=True, help="output folder (resumable)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from ..bench.ablation import ablate, summarise, table_markdown
+    from ..bench.ablation import ablate
 
     try:
         k, m = (int(x) for x in args.shard.split("/"))
@@ -55,9 +58,9 @@ def run(args) -> int:
                + f" --out {shlex.quote(str(args.out))}")
     rows = ablate(args.study, args.out, seeds=range(args.seeds), steps=args.steps, n=args.n, n_boot=args.n_boot,
                   threads=args.threads, progress=not args.no_progress, command=command, shard=(k, m),
-                  preset=args.preset, features=args.features)
+                  preset=args.preset, features=args.features, stored_only=args.stored_only)
     if m > 1:
         print(f"shard {k}/{m} done ({len(rows)} evaluations); run again without --shard to write the tables")
         return 0
-    print(table_markdown(summarise(rows)), end="")
+    print(Path(args.out, "table.md").read_text(), end="")  # the tables as written, with any runs still missing
     return 0

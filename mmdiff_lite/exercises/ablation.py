@@ -15,13 +15,17 @@ def _rotate(fn):
 
     torch.manual_seed(0)
     x, tau = torch.randn(5, 8), torch.rand(5) * 16
-    got = fn(x, tau, 100.0)
-    return close(got, rotate(x[None, None], tau, 100.0)[0, 0], rtol=1e-4, atol=1e-5)
+    for base in (100.0, 10000.0, 3.0):  # the base is a parameter, not a constant
+        msg = close(fn(x, tau, base), rotate(x[None, None], tau, base)[0, 0], rtol=1e-4, atol=1e-5)
+        if msg:
+            return f"base {base}: {msg}"
+    return None
 
 
-@exercise("10.rotary-shift", notebook=NB, kind="predict", answer="score_depends_on_R",
-          hint="R decides which keys a query may see, not the keys' times: what does a rotated score depend on?")
-def _shift(answer):
+@exercise("10.rotary-offset", notebook=NB, kind="predict", answer="logits_differ",
+          hint="a rotated logit is qᵀ R(ω(τ_k − τ_q)) k: what changes between the two keys, and what stays?")
+def _offset(answer):
     if not isinstance(answer, bool):
         return "answer True or False"
-    return None if answer is False else "the score depends on τ_k − τ_q only, and R changes neither time"
+    return None if answer is True else ("the two keys have the same content but times one frame apart, so "
+                                        "τ_k − τ_q differs by 1 and so do the rotated logits")
