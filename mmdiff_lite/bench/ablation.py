@@ -137,7 +137,7 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
                 jobs.append((name, variant, seed, cfg, run_name(variant, cfg)))
     order = list(dict.fromkeys(j[4] for j in jobs))
     mine = {r for i, r in enumerate(order) if i % m == k}
-    rows, missing = [], []
+    rows, missing, listed = [], [], set()  # missing: (study, variant, seed) of runs not yet finished
     with torch_threads(threads):
         for name, variant, seed, cfg, run in jobs:
             if run not in mine:
@@ -147,8 +147,9 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
             stamp = run_dir / "command.json"
             if not (stamp.is_file() and all(p.is_file() for p in evals.values())):
                 if stored_only:  # a run shared by several studies is listed once, under its first study
-                    if run not in {m[3] for m in missing}:
-                        missing.append((name, variant.name, seed, run))
+                    if run not in listed:
+                        listed.add(run)
+                        missing.append((name, variant.name, seed))
                     continue
                 if progress:
                     print(f"[{name}] {variant.name} seed {seed}: training {run}", flush=True)
@@ -169,7 +170,7 @@ def ablate(study: str, out: str | Path, *, seeds: Sequence[int] = (0, 1, 2), ste
     return rows
 
 
-def _write_results(out: Path, rows: list[dict], missing: Sequence[tuple] = ()) -> None:
+def _write_results(out: Path, rows: list[dict], missing: Sequence[tuple[str, str, int]] = ()) -> None:
     import matplotlib.pyplot as plt
 
     from ..viz.ablation import plot_study
@@ -254,14 +255,13 @@ def summarise(rows: list[dict]) -> dict:
         for variant in dict.fromkeys(r["variant"] for r in srows):
             for step in sorted({r["step"] for r in srows if r["variant"] == variant}):
                 mine = {r["seed"]: r for r in srows if r["variant"] == variant and r["step"] == step}
-                base = {r["seed"]: r for r in srows if r["variant"] == ref and r["step"] == step}
                 entry = {"variant": variant, "label": next(iter(mine.values()))["label"], "step": step,
                          "reference": variant == ref, "seeds": sorted(mine)}
                 for m in METRICS:
                     entry[m] = t_interval([r[m] for r in mine.values()])
-                    common = sorted(set(mine) & set(base))
-                    if variant != ref and common:
-                        entry[f"delta_{m}"] = t_interval([mine[s][m] - base[s][m] for s in common])
+                    delta = None if variant == ref else paired_delta(srows, study, variant, ref, m, step)
+                    if delta is not None:
+                        entry[f"delta_{m}"] = delta
                 out.setdefault(study, []).append(entry)
     return out
 
@@ -271,9 +271,9 @@ def _cell(ci: dict, fmt: str = "{:.3f}") -> str:
 
 
 def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "semantic", "fvd", "kvd", "fad", "fjd"),
-                   missing: Sequence[tuple] = ()) -> str:
+                   missing: Sequence[tuple[str, str, int]] = ()) -> str:
     """One Markdown table per study: mean ± 95% CI over seeds, then Δf1 and ΔFVD against the reference; then the
-    runs ``missing`` from the tables (``(study, variant, seed, ...)``, a run shared by studies once), if any."""
+    runs ``missing`` from the tables (``(study, variant, seed)``), if any."""
     parts = []
     for study, entries in summary.items():
         head = "| variant | step | seeds | " + " | ".join(metrics) + " | Δf1 vs ref | ΔFVD-bench vs ref |"
@@ -286,7 +286,7 @@ def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "s
         parts.append("\n".join(lines))
     if missing:
         seeds: dict = {}
-        for study, variant, seed, *_ in missing:
+        for study, variant, seed in missing:
             seeds.setdefault(f"{study}/{variant}", []).append(str(seed))
         parts.append(f"Not yet run, so not in the tables above ({len(missing)} run{'s' * (len(missing) > 1)}): "
                      + "; ".join(f"{k} seed{'s' * (len(v) > 1)} {', '.join(v)}" for k, v in seeds.items())
