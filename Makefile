@@ -28,7 +28,7 @@ test: setup unit smoke nbval browser-test
 	@echo "make test: all stages passed"
 
 unit: setup
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest tests -q --durations=15
 
 # Every notebook, executed by papermill at the smoke budget with the widget front end forced on
 # (MMDIFF_WIDGETS=1: interact() takes the live path, as in JupyterLab or Colab; nbval below takes the

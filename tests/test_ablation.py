@@ -7,7 +7,7 @@ import pytest
 
 from mmdiff_lite.bench import ablation
 from mmdiff_lite.bench.ablation_studies import STUDIES, variants_of
-from mmdiff_lite.cli import main
+from mmdiff_lite.cli import build_parser, main
 from mmdiff_lite.model import model_config
 
 
@@ -86,6 +86,21 @@ def test_paired_delta_pairs_by_seed_at_the_last_shared_step():
     assert ablation.paired_delta(rows, "shift", "a", "c", "f1") is None  # no shared seed
 
 
+def test_the_table_prints_each_mean_with_its_interval_and_signs_only_the_differences():
+    rows = [{"study": "coupling", "variant": v, "label": v, "reference": v == "ref", "seed": s, "step": 10,
+             **{m: 0.0 for m in ablation.METRICS}, "f1": f, "fvd": 100.0 + f}
+            for v, s, f in [("ref", 0, 0.5), ("ref", 1, 0.7), ("alt", 0, 0.4), ("alt", 1, 0.4)]]
+    summary = ablation.summarise(rows)
+    table = ablation.table_markdown(summary)
+    alt = next(ln for ln in table.splitlines() if ln.startswith("| alt"))
+    cells = [c.strip() for c in alt.strip("|").split("|")]
+    half = 12.7062 * 0.1  # paired differences −0.1 and −0.3: t(0.975, 1) · s / √2, s = 0.1 · √2
+    assert cells[3] == "0.400 ± 0.000"  # f1 of alt: the same value on both seeds
+    assert cells[-2] == f"-0.200 ± {half:.3f}" and cells[-1] == f"-0.200 ± {half:.3f}"  # Δf1, ΔFVD: signed mean only
+    ref = next(ln for ln in table.splitlines() if ln.startswith("| ref"))
+    assert "(ref)" in ref and ref.rstrip().endswith("| – | – |")
+
+
 @pytest.mark.slow
 def test_a_two_step_study_runs_end_to_end_and_resumes(tmp_path, monkeypatch):
     out = tmp_path / "abl"
@@ -126,3 +141,64 @@ def test_a_two_step_study_runs_end_to_end_and_resumes(tmp_path, monkeypatch):
         ablation.ablate("coupling", tmp_path / "empty", seeds=[0], steps=2, stored_only=True)
     with pytest.raises(ValueError, match="drop --shard"):
         ablation.ablate("coupling", out, seeds=[0], steps=2, stored_only=True, shard=(0, 2))
+
+
+class _FakeShard:
+    """A stand-in for one ``--jobs`` child process: exits with ``code`` after ``polls`` polls, or runs until
+    terminated (``code=None``)."""
+    def __init__(self, argv, code, polls):
+        self.argv, self.code, self.polls, self.terminated = argv, code, polls, False
+
+    def poll(self):
+        if self.terminated:
+            return -15
+        self.polls -= 1
+        return self.code if self.code is not None and self.polls < 0 else None
+
+    def terminate(self):
+        self.terminated = True
+
+    def wait(self):
+        return self.poll()
+
+
+def _jobs(monkeypatch, outcomes, *extra):
+    from mmdiff_lite.commands import ablate as command
+
+    shards, tabulated = [], []
+
+    def popen(argv):
+        shards.append(_FakeShard(argv, *outcomes[len(shards)]))
+        return shards[-1]
+
+    monkeypatch.setattr(command.subprocess, "Popen", popen)
+    monkeypatch.setattr(command.time, "sleep", lambda s: None)
+    monkeypatch.setattr(command, "run", lambda args: tabulated.append(args.jobs) or 0)
+    args = build_parser().parse_args(["ablate", "--study", "fix", "--seeds", "2", "--steps", "8", "--out", "o",
+                                           "--jobs", str(len(outcomes)), *extra])
+    return command.run_jobs(args), shards, tabulated
+
+
+def test_jobs_runs_one_shard_per_process_then_tabulates_once(monkeypatch):
+    rc, shards, tabulated = _jobs(monkeypatch, [(0, 3), (0, 1)])
+    assert rc == 0 and tabulated == [1]  # tabulated once, in this process, after both shards
+    for k, shard in enumerate(shards):
+        opts = shard.argv[shard.argv.index("ablate") + 1:]
+        assert opts[opts.index("--shard") + 1] == f"{k}/2" and opts[opts.index("--threads") + 1] == "1"
+        assert opts[opts.index("--steps") + 1] == "8" and opts[opts.index("--seeds") + 1] == "2"
+        assert "--jobs" not in opts
+
+
+def test_a_failing_shard_stops_the_others_and_nothing_is_tabulated(monkeypatch, capsys):
+    rc, shards, tabulated = _jobs(monkeypatch, [(None, 0), (3, 1)], "--threads", "2")
+    assert rc == 1 and tabulated == [] and shards[0].terminated and not shards[1].terminated
+    assert "shard 1/2 failed" in capsys.readouterr().err
+    assert shards[0].argv[shards[0].argv.index("--threads") + 1] == "2"
+
+
+def test_jobs_refuses_a_shard_of_its_own():
+    from mmdiff_lite.commands import ablate as command
+
+    with pytest.raises(ValueError, match="--jobs runs the shards itself"):
+        command.run_jobs(build_parser().parse_args(["ablate", "--study", "fix", "--out", "o", "--jobs", "2",
+                                                         "--shard", "0/2"]))

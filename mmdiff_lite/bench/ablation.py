@@ -266,8 +266,10 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def _cell(ci: dict, fmt: str = "{:.3f}") -> str:
-    return fmt.format(ci["mean"]) + ("" if ci["half"] is None else " ± " + fmt.format(ci["half"]))
+def _cell(ci: dict, signed: bool = False) -> str:
+    """``mean ± half-width`` (the mean with its sign when ``signed``, as a difference is; the half-width never)."""
+    mean = f"{ci['mean']:+.3f}" if signed else f"{ci['mean']:.3f}"
+    return mean + ("" if ci["half"] is None else f" ± {ci['half']:.3f}")
 
 
 def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "semantic", "fvd", "kvd", "fad", "fjd"),
@@ -282,7 +284,7 @@ def table_markdown(summary: dict, metrics: Sequence[str] = ("f1", "f1_exact", "s
             d1, dv = e.get("delta_f1"), e.get("delta_fvd")
             lines.append(f"| {e['label'] or e['variant']}{' (ref)' if e['reference'] else ''} | {e['step']} | "
                          f"{len(e['seeds'])} | " + " | ".join(_cell(e[m]) for m in metrics)
-                         + f" | {_cell(d1, '{:+.3f}') if d1 else '–'} | {_cell(dv, '{:+.3f}') if dv else '–'} |")
+                         + f" | {_cell(d1, True) if d1 else '–'} | {_cell(dv, True) if dv else '–'} |")
         parts.append("\n".join(lines))
     if missing:
         seeds: dict = {}
