@@ -175,7 +175,7 @@ def _jobs(monkeypatch, outcomes, *extra):
     monkeypatch.setattr(command.time, "sleep", lambda s: None)
     monkeypatch.setattr(command, "run", lambda args: tabulated.append(args.jobs) or 0)
     args = build_parser().parse_args(["ablate", "--study", "fix", "--seeds", "2", "--steps", "8", "--out", "o",
-                                           "--jobs", str(len(outcomes)), *extra])
+                                      "--jobs", str(len(outcomes)), *extra])
     return command.run_jobs(args), shards, tabulated
 
 
@@ -201,4 +201,4 @@ def test_jobs_refuses_a_shard_of_its_own():
 
     with pytest.raises(ValueError, match="--jobs runs the shards itself"):
         command.run_jobs(build_parser().parse_args(["ablate", "--study", "fix", "--out", "o", "--jobs", "2",
-                                                         "--shard", "0/2"]))
+                                                    "--shard", "0/2"]))

@@ -70,12 +70,13 @@ def run_jobs(args, poll_seconds: float = 2.0) -> int:
     children = [subprocess.Popen([sys.executable, "-m", "mmdiff_lite", "ablate", *_grid_options(args),
                                   "--threads", threads, "--shard", f"{k}/{args.jobs}", "--no-progress"])
                 for k in range(args.jobs)]
-    failed: list[int] = []
     try:
-        while not failed and any(c.poll() is None for c in children):
-            failed = [k for k, c in enumerate(children) if c.poll() not in (None, 0)]
+        while True:
+            codes = [c.poll() for c in children]
+            failed = [k for k, rc in enumerate(codes) if rc not in (None, 0)]
+            if failed or None not in codes:
+                break
             time.sleep(poll_seconds)
-        failed = [k for k, c in enumerate(children) if c.poll() not in (None, 0)]
     finally:  # a failed shard, or Ctrl-C here, must not leave the other shards training in the background
         for c in children:
             if c.poll() is None:
@@ -98,10 +99,8 @@ def run(args) -> int:
         k, m = (int(x) for x in args.shard.split("/"))
     except ValueError:
         raise ValueError(f"--shard takes K/N, e.g. 0/2, got {args.shard!r}") from None
-    command = (f"mmdiff-lite ablate --study {args.study} --seeds {args.seeds} --steps {args.steps} --n {args.n} "
-               f"--n-boot {args.n_boot} --preset {args.preset}" + (f" --threads {args.threads}" if args.threads else "")
-               + (f" --features {shlex.quote(args.features)}" if args.features else "")
-               + f" --out {shlex.quote(str(args.out))}")
+    threads = ["--threads", str(args.threads)] if args.threads else []
+    command = "mmdiff-lite ablate " + shlex.join([*_grid_options(args), *threads])
     rows = ablate(args.study, args.out, seeds=range(args.seeds), steps=args.steps, n=args.n, n_boot=args.n_boot,
                   threads=args.threads, progress=not args.no_progress, command=command, shard=(k, m),
                   preset=args.preset, features=args.features, stored_only=args.stored_only)
